@@ -1,0 +1,133 @@
+"""The simple RNN language model from scratch in NumPy, written the way the slides write it.
+
+Notation (lecture 6, slide "The Simple RNN Language Model")::
+
+    e(t) = E x(t)                                   E   : d x |V|
+    h(t) = tanh(W_h h(t-1) + W_e e(t) + b_1)        W_h : n x n,  W_e : n x d,  b_1 : n
+    y^(t) = softmax(U h(t) + b_2)                   U   : |V| x n, b_2 : |V|
+
+Each matrix acts on a column vector, as on the slides and in ``torch.nn``'s weight layout.
+Arrays are batch-first, so one step computes ``h_prev @ W_h.T + e_t @ W_e.T + b1`` on
+rows: ``h_prev`` is (B, n) and ``e_t`` is (B, d).
+
+These functions are the reference the exercise checker compares learners' code against,
+so they favour clarity and float64 exactness over speed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Params = dict[str, np.ndarray]
+
+PARAM_NAMES = ("E", "W_h", "W_e", "b1", "U", "b2")
+
+
+def init_rnn_lm_params(V: int, d: int, n: int, rng: np.random.Generator, scale: float = 0.1) -> Params:
+    """Random RNN-LM parameters with the lecture's names and shapes, float64.
+
+    Returns a dict with ``E`` (d, V), ``W_h`` (n, n), ``W_e`` (n, d), ``b1`` (n,),
+    ``U`` (V, n) and ``b2`` (V,), entries uniform in [-scale, scale].
+    """
+    shapes = {"E": (d, V), "W_h": (n, n), "W_e": (n, d), "b1": (n,), "U": (V, n), "b2": (V,)}
+    return {name: rng.uniform(-scale, scale, size=shape) for name, shape in shapes.items()}
+
+
+def rnn_step(e_t: np.ndarray, h_prev: np.ndarray, W_h: np.ndarray, W_e: np.ndarray, b1: np.ndarray) -> np.ndarray:
+    """One step of the simple RNN: h(t) = tanh(W_h h(t-1) + W_e e(t) + b_1).
+
+    Args:
+        e_t: (B, d) embeddings of the current inputs.
+        h_prev: (B, n) previous hidden states h(t-1).
+        W_h: (n, n) hidden-to-hidden weights.
+        W_e: (n, d) input-to-hidden weights.
+        b1: (n,) bias.
+
+    Returns:
+        (B, n) new hidden states h(t).
+    """
+    return np.tanh(h_prev @ W_h.T + e_t @ W_e.T + b1)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """log softmax over the last axis, stable for any finite logits (subtracts the row max)."""
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """softmax over the last axis, stable for large logits. Same shape as ``z``."""
+    z = z - z.max(axis=-1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def lm_loss(logits: np.ndarray, targets: np.ndarray) -> float:
+    """Mean cross-entropy J = mean_t -log y^(t)[x(t+1)], computed from logits.
+
+    Args:
+        logits: (B, T, V) scores U h(t) + b_2 for every step.
+        targets: (B, T) integer ids of the next tokens x(t+1).
+
+    Returns:
+        The mean over all B*T positions, in nats, as a Python float.
+    """
+    logp = log_softmax(logits)
+    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]
+    return float(-picked.mean())
+
+
+def perplexity(mean_nll: float) -> float:
+    """Perplexity = exp(J), where J is the mean negative log-likelihood per token in nats."""
+    return float(np.exp(mean_nll))
+
+
+def rnn_forward(
+    params: Params, x: np.ndarray, h0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the RNN over a batch of token-id sequences.
+
+    Args:
+        params: the RNN-LM parameters (see :func:`init_rnn_lm_params`).
+        x: (B, T) integer token ids x(1..T).
+        h0: (B, n) initial hidden state h(0).
+
+    Returns:
+        ``(e, h)`` with embeddings e: (B, T, d) and hidden states h: (B, T + 1, n),
+        where ``h[:, 0]`` is h(0) and ``h[:, t]`` is h(t).
+    """
+    B, T = x.shape
+    e = params["E"].T[x]  # E x(t) for one-hot x(t) is column x(t) of E: (B, T, d)
+    h = np.empty((B, T + 1, h0.shape[-1]), dtype=np.result_type(h0, params["W_h"]))
+    h[:, 0] = h0
+    for t in range(T):
+        h[:, t + 1] = rnn_step(e[:, t], h[:, t], params["W_h"], params["W_e"], params["b1"])
+    return e, h
+
+
+def rnn_lm_forward(params: Params, inputs: np.ndarray, h0: np.ndarray) -> tuple[float, dict[str, Any]]:
+    """Forward pass of the RNN-LM with teacher forcing, and its mean loss.
+
+    Args:
+        params: the RNN-LM parameters.
+        inputs: (B, T + 1) token ids. The model reads ``inputs[:, :-1]`` (x(1..T)) and is
+            scored on predicting ``inputs[:, 1:]`` (x(2..T+1)).
+        h0: (B, n) initial hidden state.
+
+    Returns:
+        ``(loss, cache)``: the mean loss J over the B*T predictions, and a dict holding
+        everything a backward pass needs: ``x``, ``targets``, ``e``, ``h`` (B, T+1, n),
+        ``logits`` (B, T, V), ``probs`` (B, T, V) and ``params``.
+    """
+    inputs = np.asarray(inputs)
+    if inputs.ndim != 2 or inputs.shape[1] < 2:
+        raise ValueError(f"inputs must be (B, T+1) token ids with T >= 1, got shape {inputs.shape}")
+    x, targets = inputs[:, :-1], inputs[:, 1:]
+    e, h = rnn_forward(params, x, h0)
+    logits = h[:, 1:] @ params["U"].T + params["b2"]
+    loss = lm_loss(logits, targets)
+    cache = {"x": x, "targets": targets, "e": e, "h": h, "logits": logits,
+             "probs": softmax(logits), "params": params}
+    return loss, cache

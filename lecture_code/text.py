@@ -1,0 +1,109 @@
+"""Tokens, vocabularies, and batches for language modelling.
+
+A language model is trained on one long stream of token ids. For truncated
+backpropagation through time the stream is cut into B contiguous rows
+(:func:`batchify`), and each training step reads the next T columns of every row
+(:func:`lm_batches`). Row b of batch k+1 continues exactly where row b of batch k
+stopped, so the hidden state carried from one batch to the next is meaningful.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
+
+import numpy as np
+
+UNK = "<unk>"
+
+
+class Vocab:
+    """A bijection between tokens and ids ``0 .. len(vocab) - 1``.
+
+    Tokens are ordered by decreasing frequency, ties broken alphabetically, so the
+    ids are deterministic. ``specials`` come first. Tokens rarer than ``min_freq`` are
+    left out; if ``unk`` is given, unknown tokens encode to its id, otherwise encoding
+    an unknown token raises ``KeyError``.
+    """
+
+    def __init__(
+        self,
+        tokens: Iterable[str],
+        min_freq: int = 1,
+        specials: Sequence[str] = (),
+        unk: str | None = None,
+    ) -> None:
+        counts = Counter(tokens)
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.itos: list[str] = list(specials)
+        if unk is not None and unk not in self.itos:
+            self.itos.append(unk)
+        seen = set(self.itos)
+        self.itos += [tok for tok, c in ordered if c >= min_freq and tok not in seen]
+        self.stoi: dict[str, int] = {tok: i for i, tok in enumerate(self.itos)}
+        self.unk_id: int | None = None if unk is None else self.stoi[unk]
+        self.counts = counts
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.stoi
+
+    def __repr__(self) -> str:
+        head = ", ".join(repr(t) for t in self.itos[:8])
+        return f"Vocab(size={len(self)}, first=[{head}, ...])"
+
+    def encode(self, tokens: Iterable[str]) -> np.ndarray:
+        """Token strings to an int64 array of ids."""
+        if self.unk_id is None:
+            try:
+                return np.array([self.stoi[t] for t in tokens], dtype=np.int64)
+            except KeyError as err:
+                raise KeyError(f"token {err.args[0]!r} is not in the vocabulary (and it has no <unk>)") from None
+        return np.array([self.stoi.get(t, self.unk_id) for t in tokens], dtype=np.int64)
+
+    def decode(self, ids: Iterable[int], sep: str = "") -> str:
+        """Ids back to text, joined with ``sep`` ("" for characters, " " for words)."""
+        return sep.join(self.itos[int(i)] for i in ids)
+
+
+def chars(text: str) -> list[str]:
+    """Character-level tokenisation: every character is a token."""
+    return list(text)
+
+
+def batchify(ids: np.ndarray, B: int) -> np.ndarray:
+    """Cut a 1-D stream of ids into B contiguous rows, dropping the ragged tail.
+
+    Returns a (B, L) array with ``L = len(ids) // B``; row b is ``ids[b*L:(b+1)*L]``.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise ValueError(f"expected a 1-D stream of token ids, got shape {ids.shape}")
+    L = len(ids) // B
+    if L < 2:
+        raise ValueError(f"a stream of {len(ids)} tokens is too short for {B} rows of at least 2 tokens")
+    return ids[: B * L].reshape(B, L)
+
+
+def lm_batches(rows: np.ndarray, T: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Consecutive (inputs, targets) windows over a (B, L) array from :func:`batchify`.
+
+    Yields ``x = rows[:, i:i+T]`` and ``y = rows[:, i+1:i+T+1]``: the targets are the
+    inputs shifted one step left, which is teacher forcing. The last window may be shorter.
+    """
+    L = rows.shape[1]
+    for i in range(0, L - 1, T):
+        t = min(T, L - 1 - i)
+        yield rows[:, i : i + t], rows[:, i + 1 : i + 1 + t]
+
+
+def split_stream(ids: np.ndarray, fractions: Sequence[float] = (0.9, 0.05, 0.05)) -> list[np.ndarray]:
+    """Split one stream into contiguous parts (e.g. train/valid/test) by fractions that sum to 1."""
+    if abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(f"fractions must sum to 1, got {fractions}")
+    bounds = np.cumsum([0, *fractions])
+    cuts = [round(b * len(ids)) for b in bounds]
+    return [ids[a:b] for a, b in pairwise(cuts)]

@@ -1,0 +1,143 @@
+"""One training loop for every chapter's language models.
+
+Training is teacher forcing on a contiguous stream: the stream is cut into B rows, each
+step reads the next T tokens of every row and predicts the T tokens after them, and the
+hidden state is carried from one window to the next but detached from the graph
+(truncated backpropagation through time; Chapter 2 explains what that drops).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from .models import RNNLM, detach_state
+from .text import batchify, lm_batches
+
+
+@dataclass
+class History:
+    """What happened during training; every list is indexed by optimisation step."""
+
+    train_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    valid_step: list[int] = field(default_factory=list)
+    valid_loss: list[float] = field(default_factory=list)
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        return len(self.train_loss)
+
+    def smoothed(self, window: int = 50) -> np.ndarray:
+        """The training loss as a trailing moving average over up to ``window`` steps (for plots)."""
+        x = np.asarray(self.train_loss, dtype=np.float64)
+        c = np.cumsum(np.insert(x, 0, 0.0))
+        i = np.arange(1, len(x) + 1)
+        lo = np.maximum(i - window, 0)
+        return (c[i] - c[lo]) / (i - lo)
+
+
+def lm_loss_torch(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over all B*T positions: logits (B, T, V), targets y (B, T)."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+@torch.no_grad()
+def evaluate_lm(model: RNNLM, ids: np.ndarray, B: int = 16, T: int = 128) -> float:
+    """The exact mean negative log-likelihood (nats per token) of a stream of ids.
+
+    The stream is cut into B contiguous rows with the state carried across windows, so
+    every token except the first of each row is predicted with its full left context
+    within its row. Every predicted token is weighted equally.
+    """
+    model.eval()
+    dev = next(model.parameters()).device
+    rows = torch.as_tensor(batchify(ids, B), device=dev)
+    state, total, count = None, 0.0, 0
+    for x, y in lm_batches(rows, T):
+        logits, state = model(x, state)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        count += y.numel()
+    return total / count
+
+
+def train_lm(
+    model: RNNLM,
+    train_ids: np.ndarray,
+    valid_ids: np.ndarray | None = None,
+    *,
+    steps: int,
+    B: int = 32,
+    T: int = 64,
+    lr: float = 2e-3,
+    optimizer: str = "adam",
+    clip: float | None = 1.0,
+    eval_every: int | None = None,
+    eval_tokens: int | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> History:
+    """Train a language model with teacher forcing and truncated BPTT.
+
+    Args:
+        model: an :class:`~lecture_code.models.RNNLM` (already on its device).
+        train_ids, valid_ids: 1-D streams of token ids.
+        steps: optimisation steps; the stream is repeated (with a fresh zero state) as needed.
+        B, T: batch rows and window length (the truncation length of BPTT).
+        lr, optimizer: ``"adam"`` or ``"sgd"``.
+        clip: the gradient-norm clipping threshold, or None for no clipping.
+        eval_every: evaluate on ``valid_ids`` every so many steps (and always at the end).
+        eval_tokens: evaluate on only the first so many validation tokens (None: all).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        A :class:`History`; ``history.valid_loss[-1]`` is the final validation loss.
+    """
+    dev = next(model.parameters()).device
+    opt: torch.optim.Optimizer = (
+        torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "adam"
+        else torch.optim.SGD(model.parameters(), lr=lr)
+    )
+    rows = torch.as_tensor(batchify(train_ids, B), device=dev)
+    valid = None if valid_ids is None else (valid_ids if eval_tokens is None else valid_ids[:eval_tokens])
+    hist, start = History(), time.perf_counter()
+
+    def windows():
+        while True:  # epochs: restart the stream with a zero state
+            yield None, None
+            yield from lm_batches(rows, T)
+
+    it, state = windows(), None
+    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=True)
+    for step in bar:
+        model.train()
+        x, y = next(it)
+        if x is None:
+            state, (x, y) = None, next(it)
+        state = None if state is None else detach_state(state)
+        logits, state = model(x, state)
+        loss = lm_loss_torch(logits, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
+        opt.step()
+        hist.train_loss.append(loss.item())
+        hist.grad_norm.append(float(norm))
+        hist.tokens += y.numel()
+        last = step + 1 == steps
+        if valid is not None and (last or (eval_every and (step + 1) % eval_every == 0)):
+            hist.valid_step.append(step + 1)
+            hist.valid_loss.append(evaluate_lm(model, valid))
+        if progress and step % 10 == 0:
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    hist.seconds = time.perf_counter() - start
+    return hist
