@@ -1,0 +1,83 @@
+"""Exercises with automatic feedback.
+
+Learners call :func:`check` on their function::
+
+    from lecture_code.grading import check
+    check("rnn_step", rnn_step)
+
+It prints a few plain lines (pass, or what is wrong and the likely mistake by name) and
+returns a :class:`Result`. It never raises at the learner, with one deliberate exception:
+when the environment variable ``LECTURE_CODE_EXPECT`` is ``pass`` or ``not_implemented``
+and the status differs, it raises :class:`ExpectationError`. CI uses this to assert that
+the solutions pass and that the generated exercise stubs report ``not_implemented``.
+
+Instructors grade notebooks with ``python -m lecture_code.grading NOTEBOOK_OR_FOLDER ...``;
+``python -m lecture_code.grading list`` prints the registry :data:`EXERCISES`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+from .checker import Case, Exercise, Mistake, Result, Status, run_check
+from .exercises_01 import EXERCISES_01
+
+EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in EXERCISES_01}
+"""Every exercise by id; ``EXERCISES[id].reference`` is its reference implementation."""
+
+EXPECT_VAR = "LECTURE_CODE_EXPECT"
+REPORT_VAR = "LECTURE_CODE_GRADING_REPORT"
+
+__all__ = ["EXERCISES", "Case", "Exercise", "ExpectationError", "Mistake", "Result", "Status", "check"]
+
+
+class ExpectationError(AssertionError):
+    """Raised only when ``LECTURE_CODE_EXPECT`` is set and a check's status differs from it."""
+
+
+def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: bool = False) -> Result:
+    """Check a learner's implementation of exercise ``exercise_id``; print and return the result.
+
+    Args:
+        exercise_id: an id from :data:`EXERCISES` (e.g. ``"rnn_step"``).
+        fn: the learner's function.
+        timeout: seconds allowed per call (default: the exercise's own limit).
+        quiet: do not print the report.
+    """
+    if exercise_id not in EXERCISES:
+        known = ", ".join(sorted(EXERCISES))
+        result = Result(str(exercise_id), Status.ERROR, f"there is no exercise called {exercise_id!r}. "
+                        f"Known exercises: {known}.")
+    else:
+        try:
+            result = run_check(EXERCISES[exercise_id], fn, timeout=timeout)
+        except Exception:  # a bug in the checker itself must not break the learner's notebook
+            result = Result(exercise_id, Status.ERROR, "the checker itself failed; please report this with "
+                            "the lines below.", details=traceback.format_exc().strip().splitlines()[-3:])
+    if not quiet:
+        print(result.report())
+    _record(result)
+    expected = os.environ.get(EXPECT_VAR, "").strip()
+    if expected:
+        if expected not in (Status.PASS.value, Status.NOT_IMPLEMENTED.value):
+            raise ExpectationError(f"{EXPECT_VAR} must be 'pass' or 'not_implemented', got {expected!r}")
+        if result.status.value != expected:
+            raise ExpectationError(f"{exercise_id}: expected status {expected!r}, got {result.status.value!r}\n"
+                                   + result.report())
+    return result
+
+
+def _record(result: Result) -> None:
+    """Append the result as a JSON line to $LECTURE_CODE_GRADING_REPORT, for the grading command."""
+    path = os.environ.get(REPORT_VAR)
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(result.to_dict()) + "\n")
+    except OSError as err:
+        print(f"(could not write the grading report to {path}: {err})", file=sys.stderr)

@@ -1,0 +1,331 @@
+"""The exercise checker: run a learner's function on seeded inputs and explain what is wrong.
+
+An :class:`Exercise` bundles a reference implementation, a list of seeded input
+:class:`Case` s (distinct sizes, plus edge cases), and the known :class:`Mistake` s, each
+written as a small wrong implementation. :func:`run_check` calls the learner's function on
+every case (in a thread, with a timeout), and the first problem it finds sets the status:
+
+``not_implemented``  the function still raises ``NotImplementedError``;
+``timeout``          a call ran past the time limit;
+``error``            the function raised;
+``fail``             wrong type, shape, dtype, NaN/Inf, an input changed in place, or wrong values;
+``pass``             every case agrees with the reference in float64.
+
+A learner's result that reproduces a known mistake's output on every case gets that
+mistake's hint by name. The checker never raises at the learner.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_IMPLEMENTED = "not_implemented"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Case:
+    """One seeded input: a readable name and the positional arguments."""
+
+    name: str
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake: its name, the hint a learner sees, and a wrong implementation of it."""
+
+    name: str
+    hint: str
+    fn: Callable[..., Any]
+
+
+@dataclass
+class Result:
+    """What :func:`check` found. ``bool(result)`` is True only for a pass."""
+
+    exercise: str
+    status: Status
+    message: str
+    hint: str | None = None
+    mistake: str | None = None
+    case: str | None = None
+    details: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.status is Status.PASS
+
+    def report(self) -> str:
+        """The few plain lines printed for the learner."""
+        mark = {Status.PASS: "✔", Status.NOT_IMPLEMENTED: "…"}.get(self.status, "✘")
+        label = self.status.value.replace("_", " ").upper()
+        lines = [f"{mark} {self.exercise}: {label}. {self.message[:1].upper()}{self.message[1:]}"]
+        lines += [f"  {d}" for d in self.details]
+        if self.hint:
+            lines.append(f"  Likely mistake ({self.mistake}): {self.hint}" if self.mistake else f"  Hint: {self.hint}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def __repr__(self) -> str:
+        return f"Result(exercise={self.exercise!r}, status={self.status.value!r}, mistake={self.mistake!r})"
+
+    def _ipython_display_(self) -> None:
+        # check() has already printed the report; showing it again as the cell's value would repeat it.
+        pass
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"exercise": self.exercise, "status": self.status.value, "message": self.message,
+                "hint": self.hint, "mistake": self.mistake, "case": self.case}
+
+
+Validator = Callable[["Exercise", Callable[..., Any], float], Result]
+
+
+@dataclass
+class Exercise:
+    """An exercise: the reference, the seeded cases, the known mistakes, and how to compare.
+
+    ``kind`` is ``"array"`` (a float64 NumPy array), ``"scalar"`` (a real number), or
+    ``"custom"``, in which case ``validate`` does the whole check (e.g. for sampling).
+    """
+
+    id: str
+    chapter: int
+    signature: str
+    summary: str
+    reference: Callable[..., Any]
+    make_cases: Callable[[], list[Case]]
+    mistakes: Sequence[Mistake] = ()
+    arg_names: Sequence[str] = ()
+    kind: str = "array"
+    rtol: float = 1e-9
+    atol: float = 1e-12
+    timeout: float = 10.0
+    error_hints: Sequence[tuple[str, str]] = ()  # (text in the exception message, hint)
+    validate: Validator | None = None
+
+    def cases(self) -> list[Case]:
+        return self.make_cases()
+
+
+# --------------------------------------------------------------------------------------------
+# Calling the learner's function safely
+
+
+@dataclass
+class Outcome:
+    """What one call did: returned ``value``, raised ``error``, or ran past the time limit."""
+
+    value: Any = None
+    error: BaseException | None = None
+    timed_out: bool = False
+    args_after: tuple[Any, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.timed_out
+
+
+def call(fn: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Outcome:
+    """Call ``fn`` on a deep copy of ``args`` in a daemon thread, with floating-point warnings off."""
+    args_copy = copy.deepcopy(args)
+    out = Outcome(args_after=args_copy)
+
+    def target() -> None:
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out.value = fn(*args_copy)
+        except BaseException as err:  # the learner's code may raise anything
+            out.error = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        out.timed_out = True
+    return out
+
+
+def _learner_line(err: BaseException) -> str:
+    """The last traceback line that is not inside lecture_code's grading, as '(line N: `code`)'."""
+    here = str(Path(__file__).parent)
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(here)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    if "lecture_code" in f.filename or "site-packages" in f.filename or "/numpy/" in f.filename:
+        learner = [g for g in frames if "site-packages" not in g.filename and "/numpy/" not in g.filename]
+        if not learner:
+            return ""
+        f = learner[-1]
+    code = (f.line or "").strip()
+    return f" (line {f.lineno}: `{code}`)" if code else f" (line {f.lineno})"
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing one output with the reference
+
+
+def _is_real_scalar(x: Any) -> bool:
+    if isinstance(x, bool | np.bool_):
+        return False
+    if isinstance(x, int | float | np.integer | np.floating):
+        return True
+    return isinstance(x, np.ndarray) and x.shape == () and np.issubdtype(x.dtype, np.number)
+
+
+def _type_name(x: Any) -> str:
+    t = type(x)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
+
+
+def compare(ex: Exercise, got: Any, expected: Any) -> str | None:
+    """None if ``got`` agrees with ``expected``; otherwise a one-line description of the difference."""
+    if got is None:
+        return "returned None: did you forget the `return` statement?"
+    if type(got).__module__.startswith("torch"):
+        return f"returned a {_type_name(got)}; this exercise works in NumPy, so return a NumPy array"
+    if ex.kind == "scalar":
+        if not _is_real_scalar(got):
+            shape = f" of shape {got.shape}" if isinstance(got, np.ndarray) else ""
+            return f"expected a single real number, got {_type_name(got)}{shape}"
+        g, e = float(got), float(expected)
+        if np.isfinite(e) and not np.isfinite(g):
+            return f"returned {g}, but the expected value is finite ({e:.6g})"
+        if not np.isclose(g, e, rtol=ex.rtol, atol=ex.atol):
+            return f"returned {g:.10g}, expected {e:.10g} (error {abs(g - e):.3g})"
+        return None
+    if not isinstance(got, np.ndarray):
+        return f"expected a NumPy array, got {_type_name(got)}"
+    if got.shape != expected.shape:
+        msg = f"wrong shape: expected {expected.shape}, got {got.shape}"
+        if got.shape == expected.shape[::-1] and got.ndim > 1:
+            msg += " (that is the transpose)"
+        return msg
+    if got.dtype != expected.dtype:
+        return f"wrong dtype: expected {expected.dtype}, got {got.dtype} (keep the computation in {expected.dtype})"
+    bad = ~np.isfinite(got) & np.isfinite(expected)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        return f"contains NaN or Inf ({int(bad.sum())} entries, first at index {idx}) where the reference is finite"
+    if not np.allclose(got, expected, rtol=ex.rtol, atol=ex.atol, equal_nan=True):
+        err = np.abs(got - expected)
+        err = np.where(np.isnan(err), np.inf, err)
+        idx = np.unravel_index(int(np.argmax(err)), err.shape)
+        i = tuple(int(k) for k in idx)
+        return (f"values differ from the reference: largest error {err[idx]:.3g} at index {i} "
+                f"(expected {expected[idx]:.6g}, got {got[idx]:.6g})")
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Loose equality of two outputs (for recognising a known mistake), NaN equal to NaN."""
+    try:
+        a_arr, b_arr = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a_arr.shape == b_arr.shape and bool(np.allclose(a_arr, b_arr, rtol=1e-6, atol=1e-9, equal_nan=True))
+
+
+def diagnose(ex: Exercise, learner: Sequence[Outcome], cases: Sequence[Case]) -> Mistake | None:
+    """The known mistake whose outputs the learner reproduces on every case, if any.
+
+    A case matches when both raised the same exception type, or both returned the same values.
+    Mistakes matched on at least one returned value are preferred over matches on errors alone.
+    """
+    best: tuple[int, Mistake] | None = None
+    for m in ex.mistakes:
+        values_matched, ok = 0, True
+        for case, out in zip(cases, learner, strict=True):
+            if out.timed_out:
+                ok = False
+                break
+            theirs = call(m.fn, case.args, timeout=ex.timeout)
+            if out.error is not None or theirs.error is not None:
+                ok = type(out.error) is type(theirs.error)
+            else:
+                ok = _same(out.value, theirs.value)
+                values_matched += ok
+            if not ok:
+                break
+        if ok and (best is None or values_matched > best[0]):
+            best = (values_matched, m)
+    return None if best is None else best[1]
+
+
+# --------------------------------------------------------------------------------------------
+# The check itself
+
+
+def _changed_arg(ex: Exercise, before: tuple[Any, ...], after: tuple[Any, ...]) -> str | None:
+    for i, (a, b) in enumerate(zip(before, after, strict=True)):
+        if isinstance(a, np.ndarray) and not (
+            isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+        ):
+            return ex.arg_names[i] if i < len(ex.arg_names) else f"argument {i + 1}"
+    return None
+
+
+def run_check(ex: Exercise, fn: Any, timeout: float | None = None) -> Result:
+    """Check ``fn`` against exercise ``ex``; see the module docstring for the statuses."""
+    timeout = ex.timeout if timeout is None else timeout
+    if not callable(fn):
+        return Result(ex.id, Status.ERROR, f"expected a function, got {_type_name(fn)}. "
+                      f"Pass the function itself: check({ex.id!r}, {ex.id}).")
+    if ex.validate is not None:
+        return ex.validate(ex, fn, timeout)
+    cases = ex.cases()
+    outcomes: list[Outcome] = []
+    for case in cases:
+        out = call(fn, case.args, timeout)
+        outcomes.append(out)
+        if isinstance(out.error, NotImplementedError):
+            return Result(ex.id, Status.NOT_IMPLEMENTED,
+                          f"Replace `raise NotImplementedError` in {ex.signature} with your code.")
+        if out.timed_out:
+            return Result(ex.id, Status.TIMEOUT, f"a call took longer than {timeout:g} s "
+                          f"on case '{case.name}'. Look for an endless loop.", case=case.name)
+
+    for case, out in zip(cases, outcomes, strict=True):
+        problem = None
+        if out.error is None:
+            changed = _changed_arg(ex, case.args, out.args_after)
+            if changed:
+                return Result(ex.id, Status.FAIL, f"it changed its input `{changed}` in place on case "
+                              f"'{case.name}'. Compute a new array instead of writing into an argument "
+                              "(avoid `+=`, `-=`, `out=` on inputs).", case=case.name)
+            problem = compare(ex, out.value, ex.reference(*copy.deepcopy(case.args)))
+        if out.error is None and problem is None:
+            continue
+        mistake = diagnose(ex, outcomes, cases)
+        hint, name = (mistake.hint, mistake.name) if mistake else (None, None)
+        if out.error is not None:
+            err = out.error
+            msg = f"case '{case.name}': it raised {type(err).__name__}: {err}{_learner_line(err)}"
+            if hint is None:
+                hint = next((h for pat, h in ex.error_hints if pat in str(err)), None)
+            return Result(ex.id, Status.ERROR, msg, hint=hint, mistake=name, case=case.name)
+        return Result(ex.id, Status.FAIL, f"case '{case.name}': {problem}.", hint=hint,
+                      mistake=name, case=case.name)
+    return Result(ex.id, Status.PASS, f"All {len(cases)} cases agree with the reference.")
