@@ -111,24 +111,19 @@ def numpy_params_to_torch(params: dict[str, np.ndarray], model: RNNLM) -> RNNLM:
     if model.cell not in ("rnn", "scratch") or model.num_layers != 1:
         raise ValueError("only a one-layer simple RNN (cell 'rnn' or 'scratch') has these parameters")
 
-    def put(t: torch.Tensor, a: np.ndarray) -> None:
+    r = model.rnn
+    pairs = [(model.embedding.weight, params["E"].T), (model.head.weight, params["U"]), (model.head.bias, params["b2"])]
+    if model.cell == "scratch":
+        pairs += [(r.W_h, params["W_h"]), (r.W_e, params["W_e"]), (r.b1, params["b1"])]
+    else:
+        pairs += [(r.weight_hh_l0, params["W_h"]), (r.weight_ih_l0, params["W_e"]), (r.bias_ih_l0, params["b1"]),
+                  (r.bias_hh_l0, np.zeros_like(params["b1"]))]
+    for t, a in pairs:  # check every shape before changing anything
         if tuple(t.shape) != a.shape:
             raise ValueError(f"shape mismatch: model has {tuple(t.shape)}, params have {a.shape}")
-        t.copy_(torch.as_tensor(a, dtype=t.dtype))
-
     with torch.no_grad():
-        put(model.embedding.weight, params["E"].T)
-        put(model.head.weight, params["U"])
-        put(model.head.bias, params["b2"])
-        if model.cell == "scratch":
-            put(model.rnn.W_h, params["W_h"])
-            put(model.rnn.W_e, params["W_e"])
-            put(model.rnn.b1, params["b1"])
-        else:
-            put(model.rnn.weight_hh_l0, params["W_h"])
-            put(model.rnn.weight_ih_l0, params["W_e"])
-            put(model.rnn.bias_ih_l0, params["b1"])
-            model.rnn.bias_hh_l0.zero_()
+        for t, a in pairs:
+            t.copy_(torch.as_tensor(a, dtype=t.dtype))
     return model
 
 

@@ -80,6 +80,8 @@ def batchify(ids: np.ndarray, B: int) -> np.ndarray:
     Returns a (B, L) array with ``L = len(ids) // B``; row b is ``ids[b*L:(b+1)*L]``.
     """
     ids = np.asarray(ids)
+    if B < 1:
+        raise ValueError(f"B must be a positive number of rows, got {B}")
     if ids.ndim != 1:
         raise ValueError(f"expected a 1-D stream of token ids, got shape {ids.shape}")
     L = len(ids) // B

@@ -61,6 +61,7 @@ def evaluate_lm(model: RNNLM, ids: np.ndarray, B: int = 16, T: int = 128) -> flo
     """
     model.eval()
     dev = next(model.parameters()).device
+    B = max(1, min(B, len(ids) // 2))  # short streams get fewer rows
     rows = torch.as_tensor(batchify(ids, B), device=dev)
     state, total, count = None, 0.0, 0
     for x, y in lm_batches(rows, T):
@@ -102,6 +103,8 @@ def train_lm(
     Returns:
         A :class:`History`; ``history.valid_loss[-1]`` is the final validation loss.
     """
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     dev = next(model.parameters()).device
     opt: torch.optim.Optimizer = (
         torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "adam"

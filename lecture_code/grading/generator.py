@@ -8,8 +8,10 @@ In a solution notebook, a learner's code sits between the nbgrader-style markers
         ### END SOLUTION
 
 The generator replaces each block, markers included, with ``raise NotImplementedError(...)``
-at the marker's indentation, clears every output and execution count, and drops saved
-widget state. Unbalanced or nested markers are an error that names the notebook and cell.
+at the marker's indentation, clears every output and execution count, drops saved
+widget state, leaves out cells tagged ``solutions-only``, and tags every code cell
+``nbval-ignore-output`` (an exercise copy stores no outputs for nbval to compare). Unbalanced or nested
+markers are an error that names the notebook and cell.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+SOLUTIONS_ONLY = "solutions-only"  # cells with this tag are left out of the exercise copy
+IGNORE_OUTPUT = "nbval-ignore-output"
 STUB = 'raise NotImplementedError("Replace this line with your code.")'
 
 
@@ -57,13 +61,20 @@ def strip_solutions(source: str, where: str = "cell") -> str:
 def exercise_notebook(nb: dict[str, Any], where: str = "notebook") -> dict[str, Any]:
     """The exercise version of a solution notebook (a new dict; the input is not changed)."""
     nb = json.loads(json.dumps(nb))
+    nb["cells"] = [c for c in nb["cells"] if SOLUTIONS_ONLY not in c.get("metadata", {}).get("tags", [])]
     for k, cell in enumerate(nb["cells"]):
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "code":
             src = strip_solutions(src, f"{where}, cell {k}")
             cell["outputs"], cell["execution_count"] = [], None
+            meta = cell.setdefault("metadata", {})
+            meta.pop("execution", None)  # nbclient's timings
+            if "lecture_code_stamp" not in meta and IGNORE_OUTPUT not in meta.setdefault("tags", []):
+                meta["tags"].append(IGNORE_OUTPUT)  # no stored outputs to compare; nbval still fails on errors
         elif BEGIN in src or END in src:
             raise MarkerError(f"{where}, cell {k}: solution markers belong in code cells")
+        if cell.get("metadata", {}).get("lecture_code_stamp") == "badge":  # the Colab badge opens this copy
+            src = src.replace("/solutions/", "/exercises/")
         cell["source"] = src.splitlines(keepends=True)
     nb.get("metadata", {}).pop("widgets", None)
     return nb
