@@ -1,0 +1,56 @@
+# Two commands do all the setup on a fresh machine:
+#   make book   build the HTML book into _build/html (creates .venv, installs, vendors MathJax/widgets JS)
+#   make test   run every test: ruff, unit and checker tests, nbval on every notebook
+# Offline, point the data loaders at a local copy first: export LECTURE_CODE_DATA=../shared/data
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TORCH  := torch==2.13.0
+STAMP  := $(VENV)/.installed-stamp
+JOBS   ?= 2
+
+.PHONY: book test install vendor exercises stamp execute lint benchmark wheel-check clean
+
+book: $(STAMP) vendor
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+
+test: $(STAMP)
+	$(BIN)/ruff check lecture_code tests scripts benchmarks conftest.py
+	$(BIN)/python scripts/stamp_colab.py --check
+	$(BIN)/python -m lecture_code.grading generate --check
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
+		tests chapters solutions exercises
+
+install: $(STAMP)
+
+# torch is pinned to the CPU build on disk here; pyproject.toml keeps a range so Colab's torch is accepted.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[test,book]"
+	touch $@
+
+# MathJax and the Jupyter widgets JavaScript, from the pinned npm packages, into _static/vendor/.
+vendor: node_modules/.package-lock.json
+	$(PYTHON) scripts/vendor_js.py
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+# Maintainers: regenerate exercises/ from solutions/, restamp the Colab cells, re-execute notebooks.
+exercises: $(STAMP)
+	$(BIN)/python -m lecture_code.grading generate
+
+stamp:
+	$(PYTHON) scripts/stamp_colab.py
+
+execute: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py chapters/*.ipynb solutions/*.ipynb
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/time_notebooks.py
+
+clean:
+	rm -rf _build _static/vendor node_modules
