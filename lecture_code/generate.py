@@ -9,30 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 
 from .models import RNNLM
-from .numpy_rnn import softmax
-
-
-def sample_next(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
-    """Draw one next token per row from softmax(logits / temperature).
-
-    Args:
-        logits: (B, V) unnormalised scores.
-        temperature: τ > 0.
-        rng: the NumPy generator to draw from (so results are reproducible).
-
-    Returns:
-        (B,) int64 token ids.
-    """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    p = softmax(np.asarray(logits, dtype=np.float64) / temperature)
-    u = rng.random((*p.shape[:-1], 1))
-    idx = (np.cumsum(p, axis=-1) < u).sum(axis=-1)  # inverse-CDF sampling
-    return np.minimum(idx, p.shape[-1] - 1).astype(np.int64)
+from .numpy_rnn import sample_next  # noqa: F401  (the NumPy sampler lives with the other references)
 
 
 def top_k_logits(logits: torch.Tensor, k: int | None) -> torch.Tensor:

@@ -84,6 +84,25 @@ def perplexity(mean_nll: float) -> float:
     return float(np.exp(mean_nll))
 
 
+def sample_next(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw one next token per row from softmax(logits / temperature).
+
+    Args:
+        logits: (B, V) unnormalised scores.
+        temperature: τ > 0.
+        rng: the NumPy generator to draw from (so results are reproducible).
+
+    Returns:
+        (B,) int64 token ids.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    p = softmax(np.asarray(logits, dtype=np.float64) / temperature)
+    u = rng.random((*p.shape[:-1], 1))
+    idx = (np.cumsum(p, axis=-1) < u).sum(axis=-1)  # inverse-CDF sampling
+    return np.minimum(idx, p.shape[-1] - 1).astype(np.int64)
+
+
 def rnn_forward(
     params: Params, x: np.ndarray, h0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

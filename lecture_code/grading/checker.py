@@ -214,7 +214,11 @@ def compare(ex: Exercise, got: Any, expected: Any) -> str | None:
         if np.isfinite(e) and not np.isfinite(g):
             return f"returned {g}, but the expected value is finite ({e:.6g})"
         if not np.isclose(g, e, rtol=ex.rtol, atol=ex.atol):
-            return f"returned {g:.10g}, expected {e:.10g} (error {abs(g - e):.3g})"
+            msg = f"returned {g:.10g}, expected {e:.10g} (error {abs(g - e):.3g})"
+            dtype = getattr(got, "dtype", None)
+            if dtype is not None and np.issubdtype(dtype, np.floating) and dtype != np.float64:
+                msg += f"; the result is {dtype}: keep the computation in float64"
+            return msg
         return None
     if not isinstance(got, np.ndarray):
         return f"expected a NumPy array, got {_type_name(got)}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generate import sample_next as sample_next_ref
 from ..numpy_rnn import lm_loss as lm_loss_ref
 from ..numpy_rnn import log_softmax
 from ..numpy_rnn import perplexity as perplexity_ref
 from ..numpy_rnn import rnn_step as rnn_step_ref
+from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
 from .checker import Case, Exercise, Mistake
 from .sampling import validate_sampler
@@ -201,7 +201,9 @@ LM_LOSS = Exercise(
 
 
 def _ppl_cases() -> list[Case]:
-    return [Case(f"J = {j}", (j,)) for j in (1.0, 4.605170185988092, 0.25, 2.302585092994046, 0.0)]
+    # np.float64, not a Python float: with a Python float, 1 / J raises ZeroDivisionError at J = 0 and the
+    # learner's exp(1/J) never matches the registered mistake (which NumPy division makes inf)
+    return [Case(f"J = {j}", (np.float64(j),)) for j in (1.0, 4.605170185988092, 0.25, 2.302585092994046, 0.0)]
 
 
 PERPLEXITY = Exercise(

@@ -61,8 +61,11 @@ def strip_solutions(source: str, where: str = "cell") -> str:
 def exercise_notebook(nb: dict[str, Any], where: str = "notebook") -> dict[str, Any]:
     """The exercise version of a solution notebook (a new dict; the input is not changed)."""
     nb = json.loads(json.dumps(nb))
-    nb["cells"] = [c for c in nb["cells"] if SOLUTIONS_ONLY not in c.get("metadata", {}).get("tags", [])]
-    for k, cell in enumerate(nb["cells"]):
+    kept = []
+    for k, cell in enumerate(nb["cells"]):  # k: the cell's index in the solution notebook, for error messages
+        if SOLUTIONS_ONLY in cell.get("metadata", {}).get("tags", []):
+            continue
+        kept.append(cell)
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "code":
             src = strip_solutions(src, f"{where}, cell {k}")
@@ -76,6 +79,7 @@ def exercise_notebook(nb: dict[str, Any], where: str = "notebook") -> dict[str, 
         if cell.get("metadata", {}).get("lecture_code_stamp") == "badge":  # the Colab badge opens this copy
             src = src.replace("/solutions/", "/exercises/")
         cell["source"] = src.splitlines(keepends=True)
+    nb["cells"] = kept
     nb.get("metadata", {}).pop("widgets", None)
     return nb
 

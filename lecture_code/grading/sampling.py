@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..numpy_rnn import softmax
-from .checker import Exercise, Mistake, Result, Status, _type_name, call
+from .checker import Exercise, Mistake, Result, Status, _learner_line, _type_name, call
 
 N_PER_ROW = 4000
 BASE_LOGITS = np.array([
@@ -95,8 +95,8 @@ def validate_sampler(ex: Exercise, fn: Callable[..., object], timeout: float) ->
         if first.error is not None:
             err = first.error
             hint = next((h for pat, h in ERROR_HINTS if pat in str(err)), None)
-            return Result(ex.id, Status.ERROR, f"case '{name}': it raised {type(err).__name__}: {err}",
-                          hint=hint, case=name)
+            return Result(ex.id, Status.ERROR, f"case '{name}': it raised {type(err).__name__}: {err}"
+                          f"{_learner_line(err)}", hint=hint, case=name)
         got = first.value
         if not np.array_equal(first.args_after[0], logits):
             return Result(ex.id, Status.FAIL, f"it changed its input `logits` in place on case '{name}'.",
@@ -122,6 +122,14 @@ def validate_sampler(ex: Exercise, fn: Callable[..., object], timeout: float) ->
             return Result(ex.id, Status.FAIL, f"case '{name}': {problem}.", case=name)
         freq = _frequencies(got, V, G)
         if _agrees(freq, softmax(base / tau), N_PER_ROW):
+            if k == 0:
+                # The right distribution, but drawn from `rng`? A generator seeded inside the function is
+                # reproducible too, so a differently seeded rng must give different samples.
+                other = call(fn, (logits, tau, np.random.default_rng(999)), timeout)
+                if other.ok and np.array_equal(other.value, got):
+                    return Result(ex.id, Status.FAIL, f"case '{name}': generators seeded differently gave the "
+                                  "same samples: draw from the `rng` argument, not from a generator created "
+                                  "inside the function.", case=name)
             continue
         worst = float(np.abs(freq - softmax(base / tau)).max())
         match = next((m for m in _DISTINCT_MISTAKES if _agrees(freq, m.fn(base, tau), N_PER_ROW)), None)
