@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import ipywidgets as w
@@ -17,20 +18,20 @@ def sampling_explorer(model: RNNLM, vocab: Vocab, prompt: Sequence[str], n_token
 
     Temperature 0 is greedy decoding; top-k 0 means no top-k filtering.
     """
-    temperature = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
-                                continuous_update=False)
+    wide = {"description_width": "initial"}
+    temperature = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature τ",
+                                continuous_update=False, style=wide)
     top_k = w.IntSlider(value=0, min=0, max=len(vocab), description="top-k (0 = all)", continuous_update=False,
-                        style={"description_width": "initial"})
+                        style=wide)
     seed = w.IntSlider(value=0, min=0, max=20, description="seed", continuous_update=False)
-    out = w.Output(layout={"border": "1px solid #ddd", "padding": "4px"})
+    out = w.HTML(layout={"border": "1px solid #ddd", "padding": "4px"})
     ids = vocab.encode(prompt)
 
     def show(*_: object) -> None:
         new = generate(model, ids, n_tokens, temperature=temperature.value,
                        top_k=top_k.value or None, seed=seed.value)
-        out.clear_output(wait=True)
-        with out:
-            print(vocab.decode(ids, sep) + sep + vocab.decode(new, sep))
+        text = vocab.decode(ids, sep) + sep + vocab.decode(new, sep)
+        out.value = f"<pre style='margin:0; white-space:pre-wrap'>{html.escape(text)}</pre>"
 
     for s in (temperature, top_k, seed):
         s.observe(show, names="value")
