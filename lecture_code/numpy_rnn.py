@@ -126,13 +126,17 @@ def rnn_forward(
     return e, h
 
 
-def rnn_lm_forward(params: Params, inputs: np.ndarray, h0: np.ndarray) -> tuple[float, dict[str, Any]]:
+def rnn_lm_forward(
+    params: Params, inputs: np.ndarray, h0: np.ndarray, targets: np.ndarray | None = None
+) -> tuple[float, dict[str, Any]]:
     """Forward pass of the RNN-LM with teacher forcing, and its mean loss.
 
     Args:
         params: the RNN-LM parameters.
         inputs: (B, T + 1) token ids. The model reads ``inputs[:, :-1]`` (x(1..T)) and is
-            scored on predicting ``inputs[:, 1:]`` (x(2..T+1)).
+            scored on predicting ``inputs[:, 1:]`` (x(2..T+1)). If ``targets`` is given,
+            ``inputs`` is instead the (B, T) ids the model reads, and ``targets`` the (B, T)
+            ids it must predict.
         h0: (B, n) initial hidden state.
 
     Returns:
@@ -141,12 +145,109 @@ def rnn_lm_forward(params: Params, inputs: np.ndarray, h0: np.ndarray) -> tuple[
         ``logits`` (B, T, V), ``probs`` (B, T, V) and ``params``.
     """
     inputs = np.asarray(inputs)
+    if targets is not None:
+        targets = np.asarray(targets)
+        if inputs.ndim != 2 or targets.shape != inputs.shape:
+            raise ValueError(f"inputs and targets must both be (B, T) token ids, got {inputs.shape} and "
+                             f"{targets.shape}")
+        return _rnn_lm_forward(params, inputs, targets, h0)
     if inputs.ndim != 2 or inputs.shape[1] < 2:
         raise ValueError(f"inputs must be (B, T+1) token ids with T >= 1, got shape {inputs.shape}")
-    x, targets = inputs[:, :-1], inputs[:, 1:]
+    return _rnn_lm_forward(params, inputs[:, :-1], inputs[:, 1:], h0)
+
+
+def _rnn_lm_forward(params: Params, x: np.ndarray, targets: np.ndarray, h0: np.ndarray
+                    ) -> tuple[float, dict[str, Any]]:
+    """The forward pass on explicit inputs x (B, T) and targets (B, T)."""
     e, h = rnn_forward(params, x, h0)
     logits = h[:, 1:] @ params["U"].T + params["b2"]
     loss = lm_loss(logits, targets)
     cache = {"x": x, "targets": targets, "e": e, "h": h, "logits": logits,
              "probs": softmax(logits), "params": params}
     return loss, cache
+
+
+# ---------------------------------------------------------------------------------------------
+# Backpropagation through time (Chapter 2)
+#
+# With a(t) = W_h h(t-1) + W_e e(t) + b_1 and h(t) = tanh(a(t)), one step's local derivatives are
+# dJ/da(t) = dJ/dh(t) * (1 - h(t)^2), and then, on batch-first rows,
+#   dJ/dh(t-1) = da @ W_h,  dJ/de(t) = da @ W_e,  dJ/dW_h|(t) = da.T @ h(t-1),
+#   dJ/dW_e|(t) = da.T @ e(t),  dJ/db_1|(t) = da summed over the batch.
+# The gradient for a weight used at every step is the sum of its per-step terms.
+
+StepCache = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def rnn_step_forward(
+    e_t: np.ndarray, h_prev: np.ndarray, W_h: np.ndarray, W_e: np.ndarray, b1: np.ndarray
+) -> tuple[np.ndarray, StepCache]:
+    """:func:`rnn_step`, also returning the cache ``(e_t, h_prev, h, W_h, W_e)`` its backward pass needs."""
+    h = rnn_step(e_t, h_prev, W_h, W_e, b1)
+    return h, (e_t, h_prev, h, W_h, W_e)
+
+
+def rnn_step_backward(dh: np.ndarray, cache: StepCache) -> tuple[np.ndarray, ...]:
+    """Backward pass of one RNN step.
+
+    Args:
+        dh: (B, n) gradient of the loss with respect to this step's output h(t).
+        cache: ``(e_t, h_prev, h, W_h, W_e)`` from :func:`rnn_step_forward`.
+
+    Returns:
+        ``(de_t, dh_prev, dW_h, dW_e, db1)`` with shapes (B, d), (B, n), (n, n), (n, d), (n,).
+    """
+    e_t, h_prev, h, W_h, W_e = cache
+    da = dh * (1.0 - h**2)  # tanh'(a) = 1 - tanh(a)^2, with the CURRENT h(t)
+    return da @ W_e, da @ W_h, da.T @ h_prev, da.T @ e_t, da.sum(axis=0)
+
+
+def rnn_backward(dh_all: np.ndarray, cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                 steps: list[np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
+    """Backpropagation through time over a whole sequence.
+
+    Args:
+        dh_all: (B, T, n) gradient of the loss with respect to each h(t) through the output layer
+            only (the recurrent path is added here).
+        cache: ``(e, h, W_h, W_e)`` with e: (B, T, d) and h: (B, T + 1, n) from :func:`rnn_forward`.
+        steps: if a list is given, each step's own term dJ/dW_h|(t) is appended to it, in the order
+            the backward pass visits them (t = T, ..., 1).
+
+    Returns:
+        ``(de, dh0, dW_h, dW_e, db1)`` with shapes (B, T, d), (B, n), (n, n), (n, d), (n,).
+        dW_h, dW_e and db1 are summed over time steps t = T, ..., 1.
+    """
+    e, h, W_h, W_e = cache
+    T = e.shape[1]
+    de = np.zeros_like(e)
+    dW_h, dW_e, db1 = np.zeros_like(W_h), np.zeros_like(W_e), np.zeros(W_h.shape[0], dtype=W_h.dtype)
+    dh_next = np.zeros_like(h[:, 0])  # gradient arriving at h(t) from step t+1
+    for t in reversed(range(T)):
+        step = (e[:, t], h[:, t], h[:, t + 1], W_h, W_e)
+        de[:, t], dh_next, dW_h_t, dW_e_t, db1_t = rnn_step_backward(dh_all[:, t] + dh_next, step)
+        dW_h += dW_h_t
+        if steps is not None:
+            steps.append(dW_h_t)
+        dW_e += dW_e_t
+        db1 += db1_t
+    return de, dh_next, dW_h, dW_e, db1
+
+
+def rnn_lm_backward(cache: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Gradients of the mean loss J from :func:`rnn_lm_forward` with respect to every parameter and h(0).
+
+    Returns:
+        A dict with the lecture's names, each the shape of its parameter: ``E``, ``W_h``, ``W_e``,
+        ``b1``, ``U``, ``b2``, and ``h0`` (B, n).
+    """
+    p, x, targets, h = cache["params"], cache["x"], cache["targets"], cache["h"]
+    B, T = x.shape
+    dlogits = cache["probs"].copy()  # d(mean CE)/dlogits = (softmax - onehot) / (B T)
+    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - 1, -1)
+    dlogits /= B * T
+    dU = np.einsum("btv,btn->vn", dlogits, h[:, 1:])
+    db2 = dlogits.sum(axis=(0, 1))
+    de, dh0, dW_h, dW_e, db1 = rnn_backward(dlogits @ p["U"], (cache["e"], h, p["W_h"], p["W_e"]))
+    dE = np.zeros_like(p["E"])
+    np.add.at(dE.T, x, de)  # e(t) = column x(t) of E, so its gradient lands in that column
+    return {"E": dE, "W_h": dW_h, "W_e": dW_e, "b1": db1, "U": dU, "b2": db2, "h0": dh0}

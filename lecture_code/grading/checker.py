@@ -105,8 +105,9 @@ Validator = Callable[["Exercise", Callable[..., Any], float], Result]
 class Exercise:
     """An exercise: the reference, the seeded cases, the known mistakes, and how to compare.
 
-    ``kind`` is ``"array"`` (a float64 NumPy array), ``"scalar"`` (a real number), or
-    ``"custom"``, in which case ``validate`` does the whole check (e.g. for sampling).
+    The reference's result decides how a learner's result is compared: an array, a real number,
+    or a tuple or dict of those. ``kind="custom"`` hands the whole check to ``validate``
+    (e.g. for sampling, whose result is random).
     """
 
     id: str
@@ -117,6 +118,7 @@ class Exercise:
     make_cases: Callable[[], list[Case]]
     mistakes: Sequence[Mistake] = ()
     arg_names: Sequence[str] = ()
+    output_names: Sequence[str] = ()  # names of the entries of a tuple result, for messages
     kind: str = "array"
     rtol: float = 1e-9
     atol: float = 1e-12
@@ -201,12 +203,44 @@ def _type_name(x: Any) -> str:
 
 
 def compare(ex: Exercise, got: Any, expected: Any) -> str | None:
-    """None if ``got`` agrees with ``expected``; otherwise a one-line description of the difference."""
+    """None if ``got`` agrees with ``expected``; otherwise a one-line description of the difference.
+
+    A tuple or dict reference is compared entry by entry; each entry is an array or a real number.
+    """
     if got is None:
         return "returned None: did you forget the `return` statement?"
+    if isinstance(expected, tuple):
+        names = list(ex.output_names) or [f"output {i + 1}" for i in range(len(expected))]
+        if not isinstance(got, tuple | list) or len(got) != len(expected):
+            return (f"expected a tuple of {len(expected)} results ({', '.join(names)}), got "
+                    f"{_type_name(got)}" + (f" of length {len(got)}" if isinstance(got, tuple | list) else ""))
+        for name, g, e in zip(names, got, expected, strict=True):
+            problem = _compare_leaf(ex, g, e)
+            if problem:
+                return f"{name}: {problem}"
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return f"expected a dict with keys {sorted(expected)}, got {_type_name(got)}"
+        if set(got) != set(expected):
+            missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+            return ("wrong keys" + (f": missing {missing}" if missing else "")
+                    + (f", unexpected {extra}" if extra else ""))
+        for key, e in expected.items():
+            problem = _compare_leaf(ex, got[key], e)
+            if problem:
+                return f"[{key!r}]: {problem}"
+        return None
+    return _compare_leaf(ex, got, expected)
+
+
+def _compare_leaf(ex: Exercise, got: Any, expected: Any) -> str | None:
+    """Compare one array or one real number (which one is decided by the reference)."""
+    if got is None:
+        return "is None: did you forget to return it?"
     if type(got).__module__.startswith("torch"):
         return f"returned a {_type_name(got)}; this exercise works in NumPy, so return a NumPy array"
-    if ex.kind == "scalar":
+    if not isinstance(expected, np.ndarray):
         if not _is_real_scalar(got):
             shape = f" of shape {got.shape}" if isinstance(got, np.ndarray) else ""
             return f"expected a single real number, got {_type_name(got)}{shape}"
@@ -245,6 +279,11 @@ def compare(ex: Exercise, got: Any, expected: Any) -> str | None:
 
 def _same(a: Any, b: Any) -> bool:
     """Loose equality of two outputs (for recognising a known mistake), NaN equal to NaN."""
+    if isinstance(a, tuple | list) or isinstance(b, tuple | list):
+        return (isinstance(a, tuple | list) and isinstance(b, tuple | list) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b, strict=True)))
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
     try:
         a_arr, b_arr = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     except (TypeError, ValueError):
@@ -282,12 +321,29 @@ def diagnose(ex: Exercise, learner: Sequence[Outcome], cases: Sequence[Case]) ->
 # The check itself
 
 
+def _differs(a: Any, b: Any) -> str | None:
+    """'' if ``b`` (an argument after the call) no longer equals ``a`` (before), with a path for
+    containers (e.g. "['W_h']" or "[2]"); None if nothing changed."""
+    if isinstance(a, np.ndarray):
+        same = isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+        return None if same else ""
+    if isinstance(a, dict):
+        if not isinstance(b, dict) or set(a) != set(b):
+            return ""
+        return next((f"[{k!r}]{d}" for k in a if (d := _differs(a[k], b[k])) is not None), None)
+    if isinstance(a, tuple | list):
+        if not isinstance(b, tuple | list) or len(a) != len(b):
+            return ""
+        return next((f"[{i}]{d}" for i, (x, y) in enumerate(zip(a, b, strict=True))
+                     if (d := _differs(x, y)) is not None), None)
+    return None
+
+
 def _changed_arg(ex: Exercise, before: tuple[Any, ...], after: tuple[Any, ...]) -> str | None:
     for i, (a, b) in enumerate(zip(before, after, strict=True)):
-        if isinstance(a, np.ndarray) and not (
-            isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-        ):
-            return ex.arg_names[i] if i < len(ex.arg_names) else f"argument {i + 1}"
+        path = _differs(a, b)
+        if path is not None:
+            return (ex.arg_names[i] if i < len(ex.arg_names) else f"argument {i + 1}") + path
     return None
 
 

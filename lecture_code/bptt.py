@@ -1,0 +1,100 @@
+"""Backpropagation through time, measured: per-occurrence gradients and truncation.
+
+The loss depends on the repeated weight W_h through every step that uses it. Giving each step
+its own copy of W_h turns "the gradient with respect to the i-th occurrence" into an ordinary
+gradient that autograd can report, and the lecture's identity
+dJ/dW_h = sum_i dJ/dW_h|(i) can be checked numerically.
+
+Truncated BPTT cuts the graph every k steps (the hidden state's value is carried over, its
+gradient is not). :func:`truncated_gradient` measures what that drops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .models import RNNLM, detach_state
+from .numpy_rnn import Params
+
+
+def per_occurrence_grads(params: Params, inputs: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """dJ/dW_h|(i) for every step i, and autograd's dJ/dW_h for the shared weight, in float64.
+
+    Args:
+        params: RNN-LM parameters with the lecture's names (see ``numpy_rnn``).
+        inputs: (B, T + 1) token ids, read and scored as in ``numpy_rnn.rnn_lm_forward``.
+        h0: (B, n) initial hidden state.
+
+    Returns:
+        ``(per_step, shared)``: per_step is (T, n, n), the gradient with respect to the copy of
+        W_h used at step i = 1..T; shared is (n, n), the gradient when one W_h is used everywhere.
+    """
+    p = {k: torch.tensor(v, dtype=torch.float64) for k, v in params.items()}
+    x, y = torch.as_tensor(inputs[:, :-1]), torch.as_tensor(inputs[:, 1:])
+    T = x.shape[1]
+
+    def loss(W_h_at: list[torch.Tensor]) -> torch.Tensor:
+        e = p["E"].T[x]
+        h, hs = torch.tensor(h0, dtype=torch.float64), []
+        for t in range(T):
+            h = torch.tanh(h @ W_h_at[t].T + e[:, t] @ p["W_e"].T + p["b1"])
+            hs.append(h)
+        logits = torch.stack(hs, 1) @ p["U"].T + p["b2"]
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+    copies = [p["W_h"].clone().requires_grad_(True) for _ in range(T)]
+    per_step = torch.autograd.grad(loss(copies), copies)
+    shared = p["W_h"].clone().requires_grad_(True)
+    (grad_shared,) = torch.autograd.grad(loss([shared] * T), [shared])
+    return torch.stack(per_step).numpy(), grad_shared.numpy()
+
+
+def _flat_grad(model: RNNLM) -> torch.Tensor:
+    return torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+
+
+def lm_gradient(model: RNNLM, tokens: torch.Tensor, k: int | None = None) -> dict[str, torch.Tensor]:
+    """The gradient of the mean loss over one batch of sequences, with the graph cut every k steps.
+
+    Args:
+        model: a language model (its parameters' ``.grad`` are overwritten).
+        tokens: (B, T + 1) token ids; the model reads the first T and predicts the last T.
+        k: truncation length; None means full backpropagation through time.
+
+    Returns:
+        ``{"W_h": ..., "all": ...}``: the gradient of the recurrent weight (torch.nn.RNN's
+        ``weight_hh_l0``) and of all parameters flattened into one vector.
+    """
+    x, y = tokens[:, :-1], tokens[:, 1:]
+    T = x.shape[1]
+    k = T if k is None else k
+    model.zero_grad(set_to_none=False)
+    state, losses = None, []
+    for start in range(0, T, k):
+        if state is not None:
+            state = detach_state(state)  # the truncation: the value flows on, the gradient stops here
+        logits, state = model(x[:, start : start + k], state)
+        losses.append(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y[:, start : start + k].reshape(-1),
+                                      reduction="sum"))
+    (torch.stack(losses).sum() / y.numel()).backward()
+    return {"W_h": model.rnn.weight_hh_l0.grad.detach().clone().reshape(-1), "all": _flat_grad(model).clone()}
+
+
+def truncation_error(model: RNNLM, tokens: torch.Tensor, ks: list[int]) -> list[dict[str, float]]:
+    """How far truncated-BPTT gradients are from the full one, for each truncation length k.
+
+    Returns one row per k with the cosine similarity and the relative norm
+    ||g_k - g|| / ||g||, for W_h alone and for all parameters together.
+    """
+    full = lm_gradient(model, tokens)
+    rows = []
+    for k in ks:
+        g = lm_gradient(model, tokens, k)
+        row: dict[str, float] = {"k": k}
+        for name in ("W_h", "all"):
+            row[f"cos_{name}"] = float(F.cosine_similarity(g[name], full[name], dim=0))
+            row[f"rel_{name}"] = float((g[name] - full[name]).norm() / full[name].norm())
+        rows.append(row)
+    return rows
