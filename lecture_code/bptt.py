@@ -6,7 +6,7 @@ gradient that autograd can report, and the lecture's identity
 dJ/dW_h = sum_i dJ/dW_h|(i) can be checked numerically.
 
 Truncated BPTT cuts the graph every k steps (the hidden state's value is carried over, its
-gradient is not). :func:`truncated_gradient` measures what that drops.
+gradient is not). :func:`lm_gradient` and :func:`truncation_error` measure what that drops.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def per_occurrence_grads(params: Params, inputs: np.ndarray, h0: np.ndarray) -> 
         W_h used at step i = 1..T; shared is (n, n), the gradient when one W_h is used everywhere.
     """
     p = {k: torch.tensor(v, dtype=torch.float64) for k, v in params.items()}
-    x, y = torch.as_tensor(inputs[:, :-1]), torch.as_tensor(inputs[:, 1:])
+    ids = torch.as_tensor(np.asarray(inputs, dtype=np.int64))
+    x, y = ids[:, :-1], ids[:, 1:]
     T = x.shape[1]
 
     def loss(W_h_at: list[torch.Tensor]) -> torch.Tensor:
@@ -70,6 +71,8 @@ def lm_gradient(model: RNNLM, tokens: torch.Tensor, k: int | None = None) -> dic
     x, y = tokens[:, :-1], tokens[:, 1:]
     T = x.shape[1]
     k = T if k is None else k
+    if k < 1:
+        raise ValueError(f"the truncation length k must be >= 1, got {k}")
     model.zero_grad(set_to_none=False)
     state, losses = None, []
     for start in range(0, T, k):
@@ -79,10 +82,11 @@ def lm_gradient(model: RNNLM, tokens: torch.Tensor, k: int | None = None) -> dic
         losses.append(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y[:, start : start + k].reshape(-1),
                                       reduction="sum"))
     (torch.stack(losses).sum() / y.numel()).backward()
-    return {"W_h": model.rnn.weight_hh_l0.grad.detach().clone().reshape(-1), "all": _flat_grad(model).clone()}
+    W_h = model.rnn.W_h if model.cell == "scratch" else model.rnn.weight_hh_l0
+    return {"W_h": W_h.grad.detach().clone().reshape(-1), "all": _flat_grad(model).clone()}
 
 
-def truncation_error(model: RNNLM, tokens: torch.Tensor, ks: list[int]) -> list[dict[str, float]]:
+def truncation_error(model: RNNLM, tokens: torch.Tensor, ks: list[int | None]) -> list[dict[str, float]]:
     """How far truncated-BPTT gradients are from the full one, for each truncation length k.
 
     Returns one row per k with the cosine similarity and the relative norm
