@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from lecture_code.grading import EXERCISES, EXPECT_VAR, REPORT_VAR, ExpectationError, Result, Status, check, sampling
-from lecture_code.grading.checker import Case, Exercise, Outcome, call, run_check
+from lecture_code.grading.checker import Case, Exercise, Outcome, _same, call, run_check
 from lecture_code.numpy_rnn import softmax as softmax_ref
 
 REJECTED = (Status.FAIL, Status.ERROR)
@@ -450,7 +450,7 @@ def test_correct_implementation_passes(exercise: str, fn: Callable[..., Any]) ->
 
 
 def test_the_wrong_and_correct_sets_cover_every_exercise() -> None:
-    for ex in EXERCISES:
+    for ex in (e.id for e in EXERCISES.values() if e.chapter == 1):  # set 2: tests/test_grading_02.py
         wrong = [(m, fn) for e, fn, m in WRONG if e == ex]
         assert len(wrong) >= 5, ex
         assert len({m for m, _ in wrong}) == len(wrong), f"{ex}: two test implementations aim at one mistake"
@@ -826,11 +826,7 @@ def _same_outcome(a: Outcome, b: Outcome) -> bool:
     """Indistinguishable for the checker: the same exception type, or equal values (as diagnose compares)."""
     if a.error is not None or b.error is not None:
         return type(a.error) is type(b.error)
-    try:
-        x, y = np.asarray(a.value, dtype=np.float64), np.asarray(b.value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-6, atol=1e-9, equal_nan=True))
+    return _same(a.value, b.value)  # tuples of arrays (the backward passes' results) included
 
 
 ARRAY_OR_SCALAR = [ex for ex in EXERCISES.values() if ex.kind != "custom"]
@@ -916,16 +912,25 @@ def test_case_inputs_are_unchanged_after_a_check(exercise: str) -> None:
     pinned = dataclasses.replace(ex, make_cases=lambda: fixed)
 
     def vandal(*args: Any) -> Any:
-        for a in args:
-            if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        for a in _arrays(args):
+            if a.dtype.kind == "f":
                 a *= -3.0
         raise ValueError("and then it fails")
 
     for fn in (vandal, ex.reference, *(m.fn for m in ex.mistakes)):
         run_check(pinned, fn)
     for before, after in zip(snapshot, fixed, strict=True):
-        for x, y in zip(before.args, after.args, strict=True):
+        for x, y in zip(_arrays(before.args), _arrays(after.args), strict=True):
             np.testing.assert_array_equal(x, y)
+
+
+def _arrays(x: Any) -> list[np.ndarray]:
+    """Every array in ``x``, inside tuples, lists and dicts too (a cache is a tuple of arrays)."""
+    if isinstance(x, np.ndarray):
+        return [x]
+    if isinstance(x, dict):
+        x = list(x.values())
+    return [a for item in x for a in _arrays(item)] if isinstance(x, tuple | list) else []
 
 
 def test_sampler_check_leaves_its_base_logits_alone() -> None:

@@ -18,6 +18,7 @@ mistake's hint by name. The checker never raises at the learner.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import traceback
 import warnings
@@ -205,7 +206,8 @@ def _type_name(x: Any) -> str:
 def compare(ex: Exercise, got: Any, expected: Any) -> str | None:
     """None if ``got`` agrees with ``expected``; otherwise a one-line description of the difference.
 
-    A tuple or dict reference is compared entry by entry; each entry is an array or a real number.
+    A tuple or dict reference is compared entry by entry; each entry is an array, a real number, or
+    again a tuple or dict of those.
     """
     if got is None:
         return "returned None: did you forget the `return` statement?"
@@ -215,22 +217,30 @@ def compare(ex: Exercise, got: Any, expected: Any) -> str | None:
             return (f"expected a tuple of {len(expected)} results ({', '.join(names)}), got "
                     f"{_type_name(got)}" + (f" of length {len(got)}" if isinstance(got, tuple | list) else ""))
         for name, g, e in zip(names, got, expected, strict=True):
-            problem = _compare_leaf(ex, g, e)
+            problem = _compare_entry(ex, g, e)
             if problem:
-                return f"{name}: {problem}"
+                return f"{name}{problem}" if problem.startswith("[") else f"{name}: {problem}"
         return None
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             return f"expected a dict with keys {sorted(expected)}, got {_type_name(got)}"
         if set(got) != set(expected):
             missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
-            return ("wrong keys" + (f": missing {missing}" if missing else "")
-                    + (f", unexpected {extra}" if extra else ""))
+            return "wrong keys: " + "; ".join(([f"missing {missing}"] if missing else [])
+                                              + ([f"unexpected {extra}"] if extra else []))
         for key, e in expected.items():
-            problem = _compare_leaf(ex, got[key], e)
+            problem = _compare_entry(ex, got[key], e)
             if problem:
-                return f"[{key!r}]: {problem}"
+                return f"[{key!r}]{problem}" if problem.startswith("[") else f"[{key!r}]: {problem}"
         return None
+    return _compare_leaf(ex, got, expected)
+
+
+def _compare_entry(ex: Exercise, got: Any, expected: Any) -> str | None:
+    """One entry of a tuple or dict result: a nested tuple or dict is compared like a whole result
+    (e.g. ``(new_params, loss)``), anything else as an array or a real number."""
+    if isinstance(expected, tuple | dict) and got is not None:
+        return compare(dataclasses.replace(ex, output_names=()), got, expected)
     return _compare_leaf(ex, got, expected)
 
 
@@ -372,9 +382,11 @@ def run_check(ex: Exercise, fn: Any, timeout: float | None = None) -> Result:
         if out.error is None:
             changed = _changed_arg(ex, case.args, out.args_after)
             if changed:
+                shared = (" Copying a dict with .copy() still shares its arrays: build new arrays, e.g. "
+                          "new[name] = params[name] - lr * grads[name]." if "[" in changed else "")
                 return Result(ex.id, Status.FAIL, f"it changed its input `{changed}` in place on case "
                               f"'{case.name}'. Compute a new array instead of writing into an argument "
-                              "(avoid `+=`, `-=`, `out=` on inputs).", case=case.name)
+                              f"(avoid `+=`, `-=`, `out=` on inputs).{shared}", case=case.name)
             problem = compare(ex, out.value, ex.reference(*copy.deepcopy(case.args)))
         if out.error is None and problem is None:
             continue
