@@ -81,3 +81,72 @@ def grad_check(
         num = numerical_gradient(lambda: f(params), x, eps, index)
         report[name] = relative_error(np.asarray(grads[name], dtype=np.float64), num)
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Vanishing and exploding gradients (Chapter 4)
+
+
+def global_norm(grads: Mapping[str, np.ndarray]) -> float:
+    """The Euclidean norm of all gradients together, as if flattened into one vector."""
+    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values())))
+
+
+def clip_grad_norm(grads: Mapping[str, np.ndarray], threshold: float) -> dict[str, np.ndarray]:
+    """Gradient-norm clipping exactly as Pascanu et al. (2013), Algorithm 1.
+
+    ``g <- (threshold / ||g||) g`` if ``||g|| >= threshold``, where ``||g||`` is the global norm of
+    all the gradients together. The direction is kept; only the length changes. Returns a new
+    dict of new arrays (the input is not changed). A zero gradient is returned as it is.
+    """
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold}")
+    norm = global_norm(grads)
+    scale = threshold / norm if norm >= threshold else 1.0
+    return {name: g * scale for name, g in grads.items()}
+
+
+def clip_grad_value(grads: Mapping[str, np.ndarray], value: float) -> dict[str, np.ndarray]:
+    """Element-wise clipping of every entry to [-value, value]; unlike norm clipping it changes the direction."""
+    return {name: np.clip(g, -value, value) for name, g in grads.items()}
+
+
+def rnn_jacobians(W_h: np.ndarray, hs: np.ndarray) -> np.ndarray:
+    """The step Jacobians dh(t)/dh(t-1) = diag(1 - h(t)^2) W_h of a tanh RNN, for t = 1..T.
+
+    Args:
+        W_h: (n, n) recurrent weights.
+        hs: (T + 1, n) hidden states h(0), ..., h(T) of one sequence (rows, as stored batch-first).
+
+    Returns:
+        (T, n, n); entry [t-1][i, j] is dh_i(t) / dh_j(t-1) (numerator layout, column-vector convention).
+    """
+    return (1.0 - hs[1:] ** 2)[:, :, None] * W_h[None]
+
+
+def jacobian_product(W_h: np.ndarray, hs: np.ndarray) -> np.ndarray:
+    """dh(T)/dh(0) of a tanh RNN: the product J_T J_(T-1) ... J_1 of the step Jacobians.
+
+    Args:
+        W_h: (n, n); hs: (T + 1, n) hidden states h(0..T) of one sequence.
+
+    Returns:
+        (n, n) with entry [i, j] = dh_i(T) / dh_j(0). The latest step's Jacobian is on the left.
+    """
+    M = np.eye(W_h.shape[0])
+    for J in rnn_jacobians(W_h, hs):
+        M = J @ M
+    return M
+
+
+def gradient_norms_over_distance(W_h: np.ndarray, g: np.ndarray, L: int) -> np.ndarray:
+    """||g W_h^l|| for l = 0, ..., L: a gradient (row vector) sent back l steps through a linear RNN.
+
+    With sigma the identity, dJ/dh(i-l) = dJ/dh(i) W_h^l (lecture 6, "vanishing gradient proof
+    sketch"). Returns an (L + 1,) array.
+    """
+    norms = np.empty(L + 1)
+    for l in range(L + 1):
+        norms[l] = np.linalg.norm(g)
+        g = g @ W_h
+    return norms
