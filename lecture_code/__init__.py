@@ -11,7 +11,10 @@ One module per idea of the lecture:
 - :mod:`lecture_code.train`      one training loop for every chapter
 - :mod:`lecture_code.generate`   sampling with temperature and top-k
 - :mod:`lecture_code.bptt`       per-occurrence gradients and truncated BPTT, measured
-- :mod:`lecture_code.gradients`  finite-difference gradient checks
+- :mod:`lecture_code.gradients`  gradient checks; Jacobian products, eigen-terms, clipping
+- :mod:`lecture_code.exploding`  the error-surface cliff of a one-unit RNN (Pascanu et al. 2013)
+- :mod:`lecture_code.tasks`      the long-distance dependency (copy) task
+- :mod:`lecture_code.deep`       vanishing gradients in deep feed-forward networks
 - :mod:`lecture_code.plots`      figures; :mod:`lecture_code.widgets` interactive demos
 - :mod:`lecture_code.grading`    the exercise checker, registry and generator
 """

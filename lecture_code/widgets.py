@@ -37,3 +37,86 @@ def sampling_explorer(model: RNNLM, vocab: Vocab, prompt: Sequence[str], n_token
         s.observe(show, names="value")
     show()
     return w.VBox([w.HBox([temperature, top_k, seed]), out])
+
+
+def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
+    """The linear case: ||g W^l|| against the distance l, for a W whose eigenvalues you choose.
+
+    W = P B P^-1 with a fixed random basis P (so W is not symmetric) and B holding the eigenvalues:
+    their moduli are spread from "largest |λ|" down to "smallest |λ|"; with an angle θ > 0
+    consecutive eigenvalues pair up into complex conjugates ρ e^(±iθ) (each pair takes the first
+    modulus of the two; with n = 2 that is the largest, and "smallest |λ|" is disabled). The figure
+    shows ||g W^l|| (log scale), the eigen-terms |c_i λ_i^l| ||q_i|| of
+    :func:`~lecture_code.gradients.eigen_terms`, and ρ(W)^l ||g||. It is a PNG in an
+    ``ipywidgets.Image``, so saved widget state shows it without a kernel.
+    """
+    import io
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .gradients import eigen_terms, gradient_norms_over_distance
+
+    if n < 2:
+        raise ValueError(f"n must be at least 2, got {n}")
+    rng = np.random.default_rng(seed)
+    P = np.eye(n) + 0.5 * rng.standard_normal((n, n)) / np.sqrt(n)
+    g = rng.standard_normal(n)
+    g /= np.linalg.norm(g)
+
+    wide = {"description_width": "initial"}
+    big = w.FloatSlider(value=0.9, min=0.3, max=1.3, step=0.01, description="largest |λ|", style=wide,
+                        continuous_update=False)
+    small = w.FloatSlider(value=0.5, min=0.0, max=1.3, step=0.01, description="smallest |λ|", style=wide,
+                          continuous_update=False)
+    theta = w.FloatSlider(value=0.0, min=0.0, max=90.0, step=5.0, description="angle θ (degrees)", style=wide,
+                          continuous_update=False)
+    l_max = w.IntSlider(value=40, min=5, max=100, description="ℓ max", continuous_update=False)
+    image = w.Image(format="png")
+    caption = w.HTML()
+
+    def matrix() -> np.ndarray:
+        rho = np.linspace(big.value, small.value, n)
+        B, t = np.diag(rho), np.deg2rad(theta.value)
+        if t > 0:
+            for k in range(0, n - 1, 2):  # a 2x2 block r R(θ) has eigenvalues r e^(±iθ)
+                r = rho[k]
+                B[k:k + 2, k:k + 2] = r * np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        return P @ B @ np.linalg.inv(P)
+
+    def show(*_: object) -> None:
+        small.disabled = n == 2 and theta.value > 0  # a complex pair has one modulus: the largest
+        W, L = matrix(), l_max.value
+        ells = np.arange(L + 1)
+        norms = gradient_norms_over_distance(W, g, L)
+        lam, _, mags = eigen_terms(W, g, ells)
+        fig = Figure(figsize=(6, 3.5))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        for i in range(n):
+            z = lam[i]
+            name = f"{z.real:.2f}" if abs(z.imag) < 1e-9 else f"{z.real:.2f}{z.imag:+.2f}i"
+            ax.semilogy(ells, np.maximum(mags[:, i], 1e-300), lw=1, alpha=0.6, color=f"C{i + 1}",
+                        label=f"term λ = {name}")
+        ax.semilogy(ells, norms, lw=2.5, color="C0", label="‖g Wˡ‖")
+        rho = float(np.max(np.abs(lam)))
+        ax.semilogy(ells, rho**ells, "k--", lw=1, label=f"ρ(W)ˡ, ρ = {rho:.2f}")
+        ax.set_xlabel("distance ℓ (steps back in time)")
+        ax.set_ylabel("gradient norm")
+        hi = max(norms.max(), mags.max(), rho**L) * 3
+        ax.set_ylim(max(hi * 1e-10, min(norms.min(), mags.min(), rho**L) / 3), hi)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(frameon=False, fontsize=8)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90)
+        image.value = buf.getvalue()
+        verdict = ("neither vanishes nor explodes" if abs(rho - 1) < 1e-9
+                   else "vanishes" if rho < 1 else "explodes")
+        caption.value = f"spectral radius ρ(W) = {rho:.3f}: the gradient {verdict} as ℓ grows."
+
+    for s in (big, small, theta, l_max):
+        s.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([big, small]), w.HBox([theta, l_max]), image, caption])
