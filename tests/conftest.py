@@ -24,3 +24,11 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _no_grading_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checker tests start without LECTURE_CODE_EXPECT or a grading report set; a test that needs
+    one sets it itself with monkeypatch."""
+    monkeypatch.delenv("LECTURE_CODE_EXPECT", raising=False)
+    monkeypatch.delenv("LECTURE_CODE_GRADING_REPORT", raising=False)

@@ -9,7 +9,6 @@ The correct implementations are written in several styles and must all pass.
 from __future__ import annotations
 
 import copy
-import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,17 +17,11 @@ import numpy as np
 import pytest
 
 from lecture_code import numpy_rnn
-from lecture_code.grading import EXERCISES, EXPECT_VAR, REPORT_VAR, Result, Status, check, cli, exercises_02
+from lecture_code.grading import EXERCISES, Result, Status, check, cli, exercises_02
 from lecture_code.grading.checker import Outcome, _same, call
 
 REJECTED = (Status.FAIL, Status.ERROR)
 SET_2 = ["rnn_step_backward", "rnn_backward", "sgd_step"]
-
-
-@pytest.fixture(autouse=True)
-def _no_grading_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(EXPECT_VAR, raising=False)
-    monkeypatch.delenv(REPORT_VAR, raising=False)
 
 
 def _check(exercise_id: str, fn: Any, **kw: Any) -> Result:
@@ -463,12 +456,6 @@ def test_the_wrong_and_correct_sets_cover_every_exercise_and_mistake() -> None:
         assert set(ISSUE_MISTAKES[ex]) <= set(wrong), ex
 
 
-def test_hints_are_distinct_within_each_exercise() -> None:
-    for ex in SET_2:
-        hints = [_check(ex, fn).hint for e, fn, _ in WRONG if e == ex]
-        assert all(hints) and len(set(hints)) == len(hints), ex
-
-
 # =============================================================================================
 # The registered mistakes: each differs from the reference, and any two differ from each other
 
@@ -483,31 +470,6 @@ def _same_outcome(a: Outcome, b: Outcome) -> bool:
     if a.error is not None or b.error is not None:
         return type(a.error) is type(b.error)
     return _same(a.value, b.value)
-
-
-MISTAKE_PARAMS = [(ex, m.name) for ex in SET_2 for m in EXERCISES[ex].mistakes]
-
-
-@pytest.mark.parametrize(("exercise", "mistake"), MISTAKE_PARAMS, ids=[f"{e}-{m}" for e, m in MISTAKE_PARAMS])
-def test_every_registered_mistake_differs_from_the_reference(exercise: str, mistake: str) -> None:
-    ex = EXERCISES[exercise]
-    m = next(m for m in ex.mistakes if m.name == mistake)
-    ref, wrong = _outcomes(exercise, ex.reference), _outcomes(exercise, m.fn)
-    assert all(o.ok for o in ref)
-    assert any(o.ok for o in wrong), "a mistake that always raises would match any learner raising the same type"
-    assert any(not _same_outcome(r, w) for r, w in zip(ref, wrong, strict=True))
-    result = _check(exercise, m.fn)
-    assert result.status in REJECTED and result.mistake == mistake, result.report()
-
-
-@pytest.mark.parametrize("exercise", SET_2)
-def test_registered_mistakes_are_pairwise_distinguishable(exercise: str) -> None:
-    ex = EXERCISES[exercise]
-    outs = {m.name: _outcomes(exercise, m.fn) for m in ex.mistakes}
-    assert len(outs) == len(ex.mistakes) >= 5
-    for (a, oa), (b, ob) in itertools.combinations(outs.items(), 2):
-        assert any(not _same_outcome(x, y) for x, y in zip(oa, ob, strict=True)), f"{a!r} and {b!r} agree everywhere"
-    assert len({m.hint for m in ex.mistakes}) == len(ex.mistakes)
 
 
 def test_last_step_only_and_zeroed_in_loop_agree_with_the_reference_only_when_T_is_1() -> None:
@@ -652,13 +614,6 @@ def test_in_place_sgd_gives_the_right_values_otherwise() -> None:
 
 def _stub(*args: Any) -> Any:
     raise NotImplementedError("Replace this line with your code.")
-
-
-@pytest.mark.parametrize("exercise", SET_2)
-def test_stub_is_not_implemented(exercise: str) -> None:
-    result = _check(exercise, _stub)
-    assert result.status is Status.NOT_IMPLEMENTED
-    assert "NotImplementedError" in result.message and EXERCISES[exercise].signature in result.message
 
 
 def test_sgd_pass_message_shows_the_loss_going_down() -> None:

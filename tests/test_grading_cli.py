@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lecture_code.grading import EXERCISES, EXPECT_VAR, REPORT_VAR
+from lecture_code.grading import EXERCISES, REPORT_VAR
 from lecture_code.grading.cli import main
 from lecture_code.grading.generator import BEGIN, END, dumps
 
@@ -22,12 +22,6 @@ pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 CHAPTER_1 = ["rnn_step", "softmax", "lm_loss", "perplexity", "sample_next"]
-
-
-@pytest.fixture(autouse=True)
-def _no_grading_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(EXPECT_VAR, raising=False)
-    monkeypatch.delenv(REPORT_VAR, raising=False)
 
 
 # ----------------------------------------------------------------------------- list, generate

@@ -16,6 +16,7 @@ from ..numpy_rnn import rnn_step as rnn_step_ref
 from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
 from .checker import Case, Exercise, Mistake
+from .sampling import MISTAKES as SAMPLING_MISTAKES
 from .sampling import validate_sampler
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. Rows are examples (batch-first): h_prev is (B, n), "
@@ -237,6 +238,7 @@ SAMPLE_NEXT = Exercise(
     summary="One sample per row from softmax(logits / temperature), drawn with rng: (B, V) -> (B,) ints.",
     reference=sample_next_ref,
     make_cases=list,
+    mistakes=SAMPLING_MISTAKES,  # each fn is the distribution the mistaken sampler draws from
     arg_names=("logits", "temperature", "rng"),
     kind="custom",
     timeout=20.0,
