@@ -9,29 +9,16 @@ when submitted, and can be told apart from every other mistake of the same exerc
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from outcomes import outcomes, same_outcome
 
 from lecture_code.grading import EXERCISES, Status, check
-from lecture_code.grading.checker import Outcome, _same, call
 
 # Exercises compared case by case (sample_next is checked by its distribution; see test_grading.py).
 CASEWISE = [ex.id for ex in EXERCISES.values() if ex.cases()]
 MISTAKES = [(ex, m.name) for ex in CASEWISE for m in EXERCISES[ex].mistakes]
-
-
-def _outcomes(exercise: str, fn: Callable[..., Any]) -> list[Outcome]:
-    ex = EXERCISES[exercise]
-    return [call(fn, c.args, ex.timeout) for c in ex.cases()]
-
-
-def _same_outcome(a: Outcome, b: Outcome) -> bool:
-    """Indistinguishable for the checker: the same exception type, or the same values."""
-    if a.error is not None or b.error is not None:
-        return type(a.error) is type(b.error)
-    return _same(a.value, b.value)
 
 
 def _stub(*args: Any) -> Any:
@@ -55,16 +42,16 @@ def test_each_exercise_names_at_least_five_mistakes_with_distinct_hints(exercise
 def test_every_mistake_differs_from_the_reference_and_is_named(exercise: str, mistake: str) -> None:
     ex = EXERCISES[exercise]
     m = next(m for m in ex.mistakes if m.name == mistake)
-    ref, wrong = _outcomes(exercise, ex.reference), _outcomes(exercise, m.fn)
+    ref, wrong = outcomes(exercise, ex.reference), outcomes(exercise, m.fn)
     assert all(o.ok for o in ref)
     assert any(o.ok for o in wrong), "a mistake that always raises would match any learner raising the same error"
-    assert any(not _same_outcome(r, w) for r, w in zip(ref, wrong, strict=True)), "the cases cannot see it"
+    assert any(not same_outcome(r, w) for r, w in zip(ref, wrong, strict=True)), "the cases cannot see it"
     result = check(exercise, m.fn, quiet=True)
     assert result.status in (Status.FAIL, Status.ERROR) and result.mistake == mistake, result.report()
 
 
 @pytest.mark.parametrize("exercise", CASEWISE)
 def test_mistakes_are_pairwise_distinguishable(exercise: str) -> None:
-    outs = {m.name: _outcomes(exercise, m.fn) for m in EXERCISES[exercise].mistakes}
+    outs = {m.name: outcomes(exercise, m.fn) for m in EXERCISES[exercise].mistakes}
     for (a, oa), (b, ob) in itertools.combinations(outs.items(), 2):
-        assert any(not _same_outcome(x, y) for x, y in zip(oa, ob, strict=True)), f"{a!r} and {b!r} agree everywhere"
+        assert any(not same_outcome(x, y) for x, y in zip(oa, ob, strict=True)), f"{a!r} and {b!r} agree everywhere"

@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from outcomes import outcomes, same_outcome
 
 from lecture_code import numpy_rnn
 from lecture_code.grading import EXERCISES, Result, Status, check, cli, exercises_02
-from lecture_code.grading.checker import Outcome, _same, call
+from lecture_code.grading.checker import _same
 
 REJECTED = (Status.FAIL, Status.ERROR)
 SET_2 = ["rnn_step_backward", "rnn_backward", "sgd_step"]
@@ -460,27 +461,15 @@ def test_the_wrong_and_correct_sets_cover_every_exercise_and_mistake() -> None:
 # The registered mistakes: each differs from the reference, and any two differ from each other
 
 
-def _outcomes(exercise: str, fn: Callable[..., Any]) -> list[Outcome]:
-    ex = EXERCISES[exercise]
-    return [call(fn, c.args, ex.timeout) for c in ex.cases()]
-
-
-def _same_outcome(a: Outcome, b: Outcome) -> bool:
-    """Indistinguishable for diagnose(): the same exception type, or the same values (tuples, dicts too)."""
-    if a.error is not None or b.error is not None:
-        return type(a.error) is type(b.error)
-    return _same(a.value, b.value)
-
-
 def test_last_step_only_and_zeroed_in_loop_agree_with_the_reference_only_when_T_is_1() -> None:
     ex = EXERCISES["rnn_backward"]
     cases = ex.cases()
-    ref = _outcomes("rnn_backward", ex.reference)
+    ref = outcomes("rnn_backward", ex.reference)
     for name in ("only the last step", "gradient zeroed inside the loop"):
         m = next(m for m in ex.mistakes if m.name == name)
-        for case, r, w in zip(cases, ref, _outcomes("rnn_backward", m.fn), strict=True):
+        for case, r, w in zip(cases, ref, outcomes("rnn_backward", m.fn), strict=True):
             T = case.args[0].shape[1]
-            assert _same_outcome(r, w) == (T == 1), (name, case.name)
+            assert same_outcome(r, w) == (T == 1), (name, case.name)
 
 
 # =============================================================================================

@@ -19,7 +19,7 @@ import pytest
 
 from lecture_code import gradients
 from lecture_code.grading import EXERCISES, Result, Status, check, exercises_04
-from lecture_code.grading.checker import Outcome, _same, call
+from lecture_code.grading.checker import _same
 
 REJECTED = (Status.FAIL, Status.ERROR)
 SET_4 = ["clip_grad_norm", "jacobian_product", "gradient_norms_over_distance"]
@@ -282,16 +282,6 @@ def test_every_exercise_has_at_least_five_wrong_and_two_correct_implementations(
 
 # =============================================================================================
 # The registered mistakes: each differs from the reference, and every pair can be told apart
-
-
-def _outcomes(exercise: str, fn: Callable[..., Any]) -> list[Outcome]:
-    return [call(fn, c.args, timeout=10.0) for c in EXERCISES[exercise].cases()]
-
-
-def _same_outcome(a: Outcome, b: Outcome) -> bool:
-    if a.error is not None or b.error is not None:
-        return type(a.error) is type(b.error)
-    return _same(a.value, b.value)
 
 
 ALL_MISTAKES = [(e, m.name) for e in SET_4 for m in EXERCISES[e].mistakes]
