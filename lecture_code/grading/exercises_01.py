@@ -26,14 +26,19 @@ SHAPE_HINT = ("a matrix product has mismatched shapes. Rows are examples (batch-
 # rnn_step
 
 
-def _rnn_case(name: str, B: int, d: int, n: int, seed: int, zero_state: bool = False) -> Case:
-    rng = np.random.default_rng(seed)
+def rnn_step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False
+                    ) -> tuple[np.ndarray, ...]:
+    """Seeded inputs of one RNN step, ``(e_t, h_prev, W_h, W_e, b1)``; exercise set 2 reuses them."""
     e_t = rng.normal(size=(B, d))
     h_prev = np.zeros((B, n)) if zero_state else np.tanh(rng.normal(size=(B, n)))
     W_h = rng.normal(scale=0.6, size=(n, n))
     W_e = rng.normal(scale=0.6, size=(n, d))
     b1 = rng.normal(scale=0.5, size=n)
-    return Case(name, (e_t, h_prev, W_h, W_e, b1))
+    return e_t, h_prev, W_h, W_e, b1
+
+
+def _rnn_case(name: str, B: int, d: int, n: int, seed: int, zero_state: bool = False) -> Case:
+    return Case(name, rnn_step_inputs(np.random.default_rng(seed), B, d, n, zero_state))
 
 
 def _rnn_cases() -> list[Case]:

@@ -23,6 +23,7 @@ from ..numpy_rnn import PARAM_NAMES, init_rnn_lm_params, rnn_lm_backward, rnn_lm
 from ..numpy_rnn import rnn_backward as rnn_backward_ref
 from ..numpy_rnn import rnn_step_backward as rnn_step_backward_ref
 from .checker import Case, Exercise, Mistake, Result, Status, call, run_check
+from .exercises_01 import rnn_step_inputs
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. On batch-first rows da is (B, n), W_h is (n, n) and W_e "
               "is (n, d): de = da @ W_e, dh_prev = da @ W_h, dW_h = da.T @ h_prev, dW_e = da.T @ e_t.")
@@ -34,12 +35,7 @@ ERROR_HINTS = (("matmul", SHAPE_HINT), ("shapes", SHAPE_HINT), ("broadcast", SHA
 
 def _step_case(name: str, B: int, d: int, n: int, seed: int, zero_state: bool = False) -> Case:
     rng = np.random.default_rng(seed)
-    e_t = rng.normal(size=(B, d))
-    h_prev = np.zeros((B, n)) if zero_state else np.tanh(rng.normal(size=(B, n)))
-    W_h = rng.normal(scale=0.6, size=(n, n))
-    W_e = rng.normal(scale=0.6, size=(n, d))
-    b1 = rng.normal(scale=0.5, size=n)
-    _, cache = rnn_step_forward(e_t, h_prev, W_h, W_e, b1)
+    _, cache = rnn_step_forward(*rnn_step_inputs(rng, B, d, n, zero_state))
     return Case(name, (rng.normal(size=(B, n)), cache))
 
 
