@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 import torch
+from helpers import print_uncaptured
 from torch.nn import functional as F
 
 from lecture_code import bptt
@@ -65,12 +66,7 @@ def _print_summary(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     lines = ["", "test_bptt: largest |NumPy - autograd| (max abs difference over all entries):"]
     lines += [f"  {key:<42s} {value:.2e}" for key, value in sorted(_MAX_ERR.items())]
-    capman = request.config.pluginmanager.getplugin("capturemanager")
-    if capman is None:
-        print("\n".join(lines))
-        return
-    with capman.global_and_fixture_disabled():
-        print("\n".join(lines))
+    print_uncaptured(request, lines)
 
 
 # ----------------------------------------------------------------------------- helpers

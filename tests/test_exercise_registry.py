@@ -12,7 +12,7 @@ import itertools
 from typing import Any
 
 import pytest
-from outcomes import outcomes, same_outcome
+from helpers import outcomes, same_outcome
 
 from lecture_code.grading import EXERCISES, Status, check
 

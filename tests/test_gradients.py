@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from helpers import print_uncaptured
 
 from lecture_code.gradients import grad_check, numerical_gradient, relative_error
 from lecture_code.numpy_rnn import PARAM_NAMES, init_rnn_lm_params, rnn_lm_backward, rnn_lm_forward
@@ -38,12 +39,7 @@ def _print_summary(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     lines = ["", "test_gradients: largest relative error reported by grad_check:"]
     lines += [f"  {key:<48s} {value:.2e}" for key, value in sorted(_MAX_ERR.items())]
-    capman = request.config.pluginmanager.getplugin("capturemanager")
-    if capman is None:
-        print("\n".join(lines))
-        return
-    with capman.global_and_fixture_disabled():
-        print("\n".join(lines))
+    print_uncaptured(request, lines)
 
 
 # ----------------------------------------------------------------------------- the RNN-LM, by finite differences

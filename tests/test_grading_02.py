@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from outcomes import outcomes, same_outcome
+from helpers import outcomes, same_outcome
 
 from lecture_code import numpy_rnn
 from lecture_code.grading import EXERCISES, Result, Status, check, cli, exercises_02
