@@ -109,3 +109,43 @@ def split_stream(ids: np.ndarray, fractions: Sequence[float] = (0.9, 0.05, 0.05)
     bounds = np.cumsum([0, *fractions])
     cuts = [round(b * len(ids)) for b in bounds]
     return [ids[a:b] for a, b in pairwise(cuts)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Padded batches, for tagging and classification: one sentence per row.
+
+
+def pad_sequences(seqs: Sequence[Sequence[int] | np.ndarray], pad_id: int = 0, T: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Stack variable-length id sequences into one padded (B, T) array.
+
+    Args:
+        seqs: B sequences of token ids, each of length >= 1.
+        pad_id: the id written after each sequence's end.
+        T: the padded length; default the longest sequence. Longer sequences raise.
+
+    Returns:
+        ids: (B, T) int64, row b is ``seqs[b]`` followed by ``pad_id``.
+        lengths: (B,) int64, the real length of each row.
+    """
+    if len(seqs) == 0:
+        raise ValueError("pad_sequences needs at least one sequence")
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    if lengths.min() < 1:
+        raise ValueError(f"every sequence needs at least one token; sequence {int(lengths.argmin())} is empty")
+    T = int(lengths.max()) if T is None else T
+    if lengths.max() > T:
+        raise ValueError(f"T={T} is shorter than the longest sequence ({int(lengths.max())} tokens)")
+    ids = np.full((len(seqs), T), pad_id, dtype=np.int64)
+    for b, s in enumerate(seqs):
+        ids[b, : len(s)] = np.asarray(s, dtype=np.int64)
+    return ids, lengths
+
+
+def length_mask(lengths: Sequence[int] | np.ndarray, T: int | None = None) -> np.ndarray:
+    """(B, T) boolean mask, True at real tokens: ``mask[b, t] = t < lengths[b]``."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if lengths.ndim != 1:
+        raise ValueError(f"lengths must be 1-D (B,), got shape {lengths.shape}")
+    T = int(lengths.max()) if T is None else T
+    return np.arange(T)[None, :] < lengths[:, None]
