@@ -26,9 +26,13 @@ from typing import Any
 from .checker import Case, Exercise, Mistake, Result, Status, run_check
 from .exercises_01 import EXERCISES_01
 from .exercises_02 import EXERCISES_02
+from .exercises_03 import EXERCISES_03
 from .exercises_04 import EXERCISES_04
+from .exercises_05 import EXERCISES_05
+from .exercises_06 import EXERCISES_06
 
-EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (*EXERCISES_01, *EXERCISES_02, *EXERCISES_04)}
+EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (*EXERCISES_01, *EXERCISES_02, *EXERCISES_03, *EXERCISES_04,
+                                                           *EXERCISES_05, *EXERCISES_06)}
 """Every exercise by id; ``EXERCISES[id].reference`` is its reference implementation."""
 
 EXPECT_VAR = "LECTURE_CODE_EXPECT"

@@ -1,0 +1,7 @@
+"""Exercise set 6 (placeholder: filled in by the chapter's issue)."""
+
+from __future__ import annotations
+
+from .checker import Exercise
+
+EXERCISES_06: tuple[Exercise, ...] = ()
