@@ -34,12 +34,21 @@ class ScratchRNN(nn.Module):
         self.W_e = nn.Parameter(torch.empty(n, d).uniform_(-bound, bound))
         self.b1 = nn.Parameter(torch.empty(n).uniform_(-bound, bound))
 
+    def init_state(self, B: int) -> torch.Tensor:
+        """The zero state h(0): (B, n)."""
+        return self.W_h.new_zeros(B, self.W_h.shape[0])
+
+    def step(self, e_t: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: e_t (B, d), h (B, n) -> (h(t) (B, n), the new state, which is h(t) again)."""
+        h = torch.tanh(h @ self.W_h.T + e_t @ self.W_e.T + self.b1)
+        return h, h
+
     def forward(self, e: torch.Tensor, h0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """e: (B, T, d), h0: (B, n) -> (all hidden states (B, T, n), last state (B, n))."""
         h, hs = h0, []
         for t in range(e.shape[1]):
-            h = torch.tanh(h @ self.W_h.T + e[:, t] @ self.W_e.T + self.b1)
-            hs.append(h)
+            out, h = self.step(e[:, t], h)
+            hs.append(out)
         return torch.stack(hs, dim=1), h
 
 
