@@ -145,7 +145,9 @@ def pad_sequences(seqs: Sequence[Sequence[int] | np.ndarray], pad_id: int = 0, T
 def length_mask(lengths: Sequence[int] | np.ndarray, T: int | None = None) -> np.ndarray:
     """(B, T) boolean mask, True at real tokens: ``mask[b, t] = t < lengths[b]``."""
     lengths = np.asarray(lengths, dtype=np.int64)
-    if lengths.ndim != 1:
-        raise ValueError(f"lengths must be 1-D (B,), got shape {lengths.shape}")
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError(f"lengths must be a non-empty 1-D array (B,), got shape {lengths.shape}")
     T = int(lengths.max()) if T is None else T
+    if lengths.max() > T:
+        raise ValueError(f"T={T} is shorter than the longest length ({int(lengths.max())})")
     return np.arange(T)[None, :] < lengths[:, None]
