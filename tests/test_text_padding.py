@@ -71,7 +71,7 @@ def test_length_mask_matches_pad_sequences(rng: np.random.Generator) -> None:
 
 
 def test_length_mask_rejects_non_1d_lengths() -> None:
-    with pytest.raises(ValueError, match=r"lengths must be 1-D \(B,\)"):
+    with pytest.raises(ValueError, match=r"non-empty 1-D array \(B,\)"):
         length_mask(np.array([[1, 2], [3, 4]]))
     with pytest.raises(ValueError, match="1-D"):
         length_mask(np.int64(3))
