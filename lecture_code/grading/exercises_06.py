@@ -1,7 +1,293 @@
-"""Exercise set 6 (placeholder: filled in by the chapter's issue)."""
+"""Exercise set 6: bidirectional and multi-layer (stacked) RNNs, in NumPy, batch-first, with the lecture's names.
+
+Both exercises use vanilla tanh cells with a params dict {"W_h" (n, n), "W_e" (n, d), "b1" (n,)}; one step is
+``rnn_step(x_t, h_prev, W_h, W_e, b1) = tanh(h_prev @ W_h.T + x_t @ W_e.T + b1)``.
+
+``birnn_forward`` runs a padded batch with per-sequence ``lengths``, as packed sequences do: the backward RNN
+starts at each sequence's last REAL token, and padded positions of the output are 0. Its cases hold a full-length
+row, a row of length 1, unsorted lengths, padding that holds junk (which no direction may read), B = 1 and T = 1.
+``stacked_rnn_forward``'s cases hold L = 1 and L = 3 layers, d != n (so that a layer reading the wrong input
+fails on its shape) and d == n (so that it fails on its values too), h0 given, None and left out.
+Each known mistake is written as the wrong code a learner would write; every pair of them gives different
+results on some case, so a hint always names one mistake.
+"""
 
 from __future__ import annotations
 
-from .checker import Exercise
+import numpy as np
 
-EXERCISES_06: tuple[Exercise, ...] = ()
+from ..birnn import birnn_forward as birnn_forward_ref
+from ..birnn import stacked_rnn_forward as stacked_rnn_forward_ref
+from ..numpy_rnn import rnn_step
+from .checker import Case, Exercise, Mistake
+
+
+def _params(rng: np.random.Generator, d: int, n: int) -> dict[str, np.ndarray]:
+    """One tanh RNN's weights: W_h (n, n), W_e (n, d), b1 (n,), scaled so that tanh does not saturate."""
+    return {"W_h": rng.normal(scale=0.9 / np.sqrt(n), size=(n, n)),
+            "W_e": rng.normal(scale=1.0 / np.sqrt(d), size=(n, d)),
+            "b1": rng.normal(scale=0.3, size=n)}
+
+
+def _run(x: np.ndarray, p: dict[str, np.ndarray], h: np.ndarray | None = None) -> np.ndarray:
+    """One RNN left to right over every position of x (B, T, d), from h (B, n) or zeros: states (B, T, n)."""
+    h = np.zeros((x.shape[0], p["W_h"].shape[0])) if h is None else h
+    states = []
+    for t in range(x.shape[1]):
+        h = rnn_step(x[:, t], h, p["W_h"], p["W_e"], p["b1"])
+        states.append(h)
+    return np.stack(states, axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# birnn_forward
+
+
+def _birnn_case(name: str, lengths: list[int], T: int, d: int, n: int, seed: int, junk: bool = False) -> Case:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(len(lengths), T, d))
+    pad = np.arange(T)[None, :] >= np.array(lengths)[:, None]
+    x[pad] = rng.normal(scale=3.0, size=(int(pad.sum()), d)) if junk else 0.0
+    return Case(name, (x, np.array(lengths), _params(rng, d, n), _params(rng, d, n)))
+
+
+def _birnn_cases() -> list[Case]:
+    return [
+        _birnn_case("B=3, T=5, d=4, n=3, lengths [5, 3, 1], zero padding", [5, 3, 1], 5, 4, 3, seed=601),
+        _birnn_case("B=1 (one full-length sequence), T=4, d=2, n=5", [4], 4, 2, 5, seed=602),
+        _birnn_case("T=1, B=2, d=3, n=4", [1, 1], 1, 3, 4, seed=603),
+        _birnn_case("B=4, T=6, d=5, n=2, unsorted lengths [2, 6, 1, 4], junk in the padding (never read it)",
+                    [2, 6, 1, 4], 6, 5, 2, seed=604, junk=True),
+    ]
+
+
+def _reverse_each(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Reverse the first lengths[b] positions of every row of x (B, T, ...); the padding stays where it is."""
+    T = x.shape[1]
+    idx = np.array([[L - 1 - t if t < L else t for t in range(T)] for L in lengths])
+    return x[np.arange(x.shape[0])[:, None], idx]
+
+
+def _mask(lengths: np.ndarray, T: int) -> np.ndarray:
+    """(B, T, 1): 1.0 at real tokens, 0.0 at padding."""
+    return (np.arange(T)[None, :] < np.asarray(lengths)[:, None])[..., None].astype(np.float64)
+
+
+def _birnn_not_re_reversed(x, lengths, params_fwd, params_bwd):
+    h_fwd = _run(x, params_fwd)
+    h_bwd = _run(_reverse_each(x, lengths), params_bwd)  # position k holds the state of token lengths-1-k
+    return np.concatenate([h_fwd, h_bwd], axis=-1) * _mask(lengths, x.shape[1])
+
+
+def _birnn_padding_reversed(x, lengths, params_fwd, params_bwd):
+    h_fwd = _run(x, params_fwd)
+    h_bwd = _run(x[:, ::-1], params_bwd)[:, ::-1]  # starts at T-1, in the padding
+    return np.concatenate([h_fwd, h_bwd], axis=-1) * _mask(lengths, x.shape[1])
+
+
+def _birnn_lengths_ignored(x, lengths, params_fwd, params_bwd):
+    return np.concatenate([_run(x, params_fwd), _run(x[:, ::-1], params_bwd)[:, ::-1]], axis=-1)
+
+
+def _birnn_shared_weights(x, lengths, params_fwd, params_bwd):
+    return birnn_forward_ref(x, lengths, params_fwd, params_fwd)
+
+
+def _birnn_swapped(x, lengths, params_fwd, params_bwd):
+    h_fwd = _run(x, params_fwd)
+    h_bwd = _reverse_each(_run(_reverse_each(x, lengths), params_bwd), lengths)
+    return np.concatenate([h_bwd, h_fwd], axis=-1) * _mask(lengths, x.shape[1])
+
+
+def _birnn_not_zeroed(x, lengths, params_fwd, params_bwd):
+    h_fwd = _run(x, params_fwd)
+    h_bwd = _reverse_each(_run(_reverse_each(x, lengths), params_bwd), lengths)
+    return np.concatenate([h_fwd, h_bwd], axis=-1)
+
+
+def _birnn_from_forward_final(x, lengths, params_fwd, params_bwd):
+    h_fwd = _run(x, params_fwd)
+    last = h_fwd[np.arange(x.shape[0]), np.asarray(lengths) - 1]  # (B, n): the forward RNN's final states
+    h_bwd = _reverse_each(_run(_reverse_each(x, lengths), params_bwd, last), lengths)
+    return np.concatenate([h_fwd, h_bwd], axis=-1) * _mask(lengths, x.shape[1])
+
+
+def _birnn_not_reversed(x, lengths, params_fwd, params_bwd):
+    h_fwd, h_bwd = _run(x, params_fwd), _run(x, params_bwd)
+    return np.concatenate([h_fwd, h_bwd], axis=-1) * _mask(lengths, x.shape[1])
+
+
+BIRNN_SHAPE_HINT = ("a matrix product has mismatched shapes. Each direction reads x[:, t] (B, d) with its own "
+                    "W_e (n, d) and W_h (n, n): h = tanh(h_prev @ W_h.T + x_t @ W_e.T + b1), h is (B, n); the "
+                    "result H is (B, T, 2n).")
+
+BIRNN_FORWARD = Exercise(
+    id="birnn_forward",
+    chapter=6,
+    signature="birnn_forward(x, lengths, params_fwd, params_bwd)",
+    summary="A bidirectional tanh RNN on a padded batch: H[b, t] = [h_fwd(t); h_bwd(t)], both directions from "
+            "zero states, the backward one from each sequence's last real token; 0 at padding. (B, T, d) -> "
+            "(B, T, 2n).",
+    reference=birnn_forward_ref,
+    make_cases=_birnn_cases,
+    arg_names=("x", "lengths", "params_fwd", "params_bwd"),
+    error_hints=(("matmul", BIRNN_SHAPE_HINT), ("broadcast", BIRNN_SHAPE_HINT)),
+    mistakes=(
+        Mistake("backward outputs not re-reversed", "the backward RNN reads the tokens last to first, so its k-th "
+                "state belongs to position lengths[b]-1-k. Reverse its states back before concatenating: "
+                "H[b, t] must hold h_bwd(t), the state after reading x(T_b), ..., x(t).", _birnn_not_re_reversed),
+        Mistake("padding reversed together with the tokens", "x[:, ::-1] puts the padding FIRST, so the backward "
+                "RNN starts at position T-1 and reads the padding before the real tokens. Reverse only the first "
+                "lengths[b] positions of each row: the backward RNN starts from zero at the last real token, "
+                "lengths[b]-1.", _birnn_padding_reversed),
+        Mistake("lengths ignored", "both directions ran over the padding as if it were text, and the padded "
+                "positions kept their states. Use lengths: the backward RNN starts at position lengths[b]-1 (not "
+                "T-1), and H[b, t] = 0 for t >= lengths[b].", _birnn_lengths_ignored),
+        Mistake("shared weights between the directions", "the forward and the backward RNN have SEPARATE weights: "
+                "run the backward direction with params_bwd, not params_fwd.", _birnn_shared_weights),
+        Mistake("concatenation order swapped", "the lecture's hidden state is [h_fwd(t); h_bwd(t)]: the forward "
+                "state first (H[..., :n]), the backward state second (H[..., n:]).", _birnn_swapped),
+        Mistake("padding positions not zeroed", "the states are right at the real tokens, but positions "
+                "t >= lengths[b] must be 0 in both halves (as pad_packed_sequence returns them): multiply by a "
+                "(B, T, 1) mask, or write only the first lengths[b] positions of each row.", _birnn_not_zeroed),
+        Mistake("backward run from the forward final state", "each direction starts from a ZERO state: the "
+                "backward RNN is a separate RNN, not a continuation of the forward one, so do not hand it the "
+                "forward RNN's last state.", _birnn_from_forward_final),
+        Mistake("backward direction not reversed", "the backward RNN reads the sequence right to left: "
+                "h_bwd(t) = RNN_BW(h_bwd(t+1), x(t)), from the last real token down to position 0. You ran it "
+                "left to right, like the forward one.", _birnn_not_reversed),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# stacked_rnn_forward
+
+
+def _stacked_case(name: str, B: int, T: int, d: int, n: int, L: int, seed: int, h0: str = "given") -> Case:
+    """h0: "given" (a random (L, B, n) array), "None" (passed as None) or "omitted" (left to its default)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(B, T, d))
+    layers = [_params(rng, d if i == 0 else n, n) for i in range(L)]
+    if h0 == "omitted":
+        return Case(name, (x, layers))
+    return Case(name, (x, layers, np.tanh(rng.normal(size=(L, B, n))) if h0 == "given" else None))
+
+
+def _stacked_cases() -> list[Case]:
+    return [
+        _stacked_case("L=3 layers, B=2, T=5, d=3, n=4, h0 given", 2, 5, 3, 4, 3, seed=611),
+        _stacked_case("L=1 layer, B=3, T=4, d=5, n=2, h0 left out", 3, 4, 5, 2, 1, seed=612, h0="omitted"),
+        _stacked_case("L=3 layers, d = n = 3 (every W_e is square), B=2, T=4, h0=None", 2, 4, 3, 3, 3, seed=613,
+                      h0="None"),
+        _stacked_case("L=2 layers, d = n = 4, B=3, T=3, h0 given", 3, 3, 4, 4, 2, seed=614),
+        _stacked_case("B=1, T=1, L=2 layers, d=2, n=5, h0 given", 1, 1, 2, 5, 2, seed=615),
+    ]
+
+
+def _zeros_h0(x, layers, h0):
+    return np.zeros((len(layers), x.shape[0], layers[0]["W_h"].shape[0])) if h0 is None else h0
+
+
+def _stacked_raw_input(x, layers, h0=None):
+    h0 = _zeros_h0(x, layers, h0)
+    for i, p in enumerate(layers):
+        H = _run(x, p, h0[i])  # every layer reads x
+    return H, H[:, -1]
+
+
+def _stacked_layer0_weights(x, layers, h0=None):
+    h0 = _zeros_h0(x, layers, h0)
+    H = x
+    for i in range(len(layers)):
+        H = _run(H, layers[0], h0[i])
+    return H, H[:, -1]
+
+
+def _stacked_first_final(x, layers, h0=None):
+    h0 = _zeros_h0(x, layers, h0)
+    finals, H = [], x
+    for i, p in enumerate(layers):
+        H = _run(H, p, h0[i])
+        finals.append(H[:, -1])
+    return H, finals[0]
+
+
+def _stacked_first_states(x, layers, h0=None):
+    h0 = _zeros_h0(x, layers, h0)
+    outputs, H = [], x
+    for i, p in enumerate(layers):
+        H = _run(H, p, h0[i])
+        outputs.append(H)
+    return outputs[0], H[:, -1]
+
+
+def _stacked_h0_only_bottom(x, layers, h0=None):
+    H = x
+    for i, p in enumerate(layers):
+        H = _run(H, p, h0[0] if (h0 is not None and i == 0) else None)
+    return H, H[:, -1]
+
+
+def _stacked_chained_states(x, layers, h0=None):
+    h = None if h0 is None else h0[0]
+    H = x
+    for p in layers:
+        H = _run(H, p, h)
+        h = H[:, -1]  # the next layer starts where this one ended
+    return H, h
+
+
+def _stacked_all_finals(x, layers, h0=None):
+    h0 = _zeros_h0(x, layers, h0)
+    finals, H = [], x
+    for i, p in enumerate(layers):
+        H = _run(H, p, h0[i])
+        finals.append(H[:, -1])
+    return H, np.stack(finals)  # (L, B, n), torch's h_n
+
+
+def _stacked_h0_ignored(x, layers, h0=None):
+    H = x
+    for p in layers:
+        H = _run(H, p)
+    return H, H[:, -1]
+
+
+STACKED_SHAPE_HINT = ("a matrix product has mismatched shapes. Layer 0 reads x (B, T, d) with its W_e (n, d); "
+                      "every layer above reads the states of the layer below, (B, T, n), with its OWN W_e (n, n).")
+
+STACKED_RNN_FORWARD = Exercise(
+    id="stacked_rnn_forward",
+    chapter=6,
+    signature="stacked_rnn_forward(x, layers, h0=None)",
+    summary="A stack of L tanh RNNs: layer i+1 reads layer i's states. (B, T, d), [L params dicts], h0 (L, B, n) "
+            "or None -> (H (B, T, n) of the top layer, h_final (B, n) = the top layer's state at T).",
+    reference=stacked_rnn_forward_ref,
+    make_cases=_stacked_cases,
+    arg_names=("x", "layers", "h0"),
+    output_names=("H", "h_final"),
+    error_hints=(("matmul", STACKED_SHAPE_HINT), ("broadcast", STACKED_SHAPE_HINT)),
+    mistakes=(
+        Mistake("every layer reads the raw input", "the hidden states of layer i are the INPUTS of layer i+1: "
+                "feed each layer the states the layer below returned, not x (only layer 0 reads x).",
+                _stacked_raw_input),
+        Mistake("layer 0's weights in every layer", "each layer has its own weights: layer i uses layers[i], "
+                "not layers[0].", _stacked_layer0_weights),
+        Mistake("returned the first layer's final state", "h_final is the TOP layer's state at the last step, "
+                "as torch's h_n[-1]; you returned layer 0's.", _stacked_first_final),
+        Mistake("returned the first layer's states as H", "H is the output of the stack: the TOP layer's states "
+                "(B, T, n), the ones the next part of the network reads; you returned layer 0's.",
+                _stacked_first_states),
+        Mistake("h0 used only in the bottom layer", "h0 holds one initial state per layer: layer i starts from "
+                "h0[i]. You started the layers above 0 from zeros.", _stacked_h0_only_bottom),
+        Mistake("each layer starts from the layer below's final state", "every layer starts from its own initial "
+                "state, h0[i] (zeros when h0 is None), not from where the layer below ended.",
+                _stacked_chained_states),
+        Mistake("returned every layer's final state", "h_final is ONE state, the top layer's, (B, n): torch's "
+                "h_n[-1], not the whole (L, B, n) h_n.", _stacked_all_finals),
+        Mistake("h0 ignored", "when h0 is given, layer i starts from h0[i], not from zeros; use zeros only when "
+                "h0 is None.", _stacked_h0_ignored),
+    ),
+)
+
+EXERCISES_06 = (BIRNN_FORWARD, STACKED_RNN_FORWARD)
