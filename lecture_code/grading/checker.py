@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import reprlib
 import threading
 import traceback
 import warnings
@@ -107,8 +108,9 @@ class Exercise:
     """An exercise: the reference, the seeded cases, the known mistakes, and how to compare.
 
     The reference's result decides how a learner's result is compared: an array, a real number,
-    or a tuple or dict of those. ``kind="custom"`` hands the whole check to ``validate``
-    (e.g. for sampling, whose result is random).
+    or a tuple or dict of those. ``kind="exact"`` compares plain Python values (lists, tuples,
+    strings, integers) for exact equality, e.g. a list of ``(type, start, end)`` spans.
+    ``kind="custom"`` hands the whole check to ``validate`` (e.g. for sampling, whose result is random).
     """
 
     id: str
@@ -211,6 +213,8 @@ def compare(ex: Exercise, got: Any, expected: Any) -> str | None:
     """
     if got is None:
         return "returned None: did you forget the `return` statement?"
+    if ex.kind == "exact":
+        return _compare_exact(got, expected)
     if isinstance(expected, tuple):
         names = list(ex.output_names) or [f"output {i + 1}" for i in range(len(expected))]
         if not isinstance(got, tuple | list) or len(got) != len(expected):
@@ -287,8 +291,35 @@ def _compare_leaf(ex: Exercise, got: Any, expected: Any) -> str | None:
     return None
 
 
+def _compare_exact(got: Any, expected: Any, where: str = "the result") -> str | None:
+    """Exact equality of plain Python values (lists, tuples, strings, integers), with the first difference."""
+    if isinstance(expected, list | tuple):
+        kind = type(expected).__name__
+        if type(got) is not type(expected):
+            return f"{where} is {_type_name(got)} {reprlib.repr(got)}, expected a {kind} {reprlib.repr(expected)}"
+        if len(got) != len(expected):
+            return (f"{where} has {len(got)} item{'s' * (len(got) != 1)}, expected {len(expected)}: expected "
+                    f"{reprlib.repr(expected)}, got {reprlib.repr(got)}")
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            label = f"item {i}" if where == "the result" else f"{where}[{i}]"
+            problem = _compare_exact(g, e, label)
+            if problem:
+                whole = isinstance(e, list | tuple) and type(g) is type(e) and len(g) == len(e)
+                return f"{label} is {g!r}, expected {e!r}" if whole else problem
+        return None
+    if isinstance(expected, str):
+        ok = isinstance(got, str) and got == expected
+    elif isinstance(expected, int | np.integer):
+        ok = isinstance(got, int | np.integer) and not isinstance(got, bool) and got == expected
+    else:
+        ok = _is_real_scalar(got) and not isinstance(got, np.ndarray) and bool(got == expected)
+    return None if ok else f"{where} is {_type_name(got)} {got!r}, expected {expected!r}"
+
+
 def _same(a: Any, b: Any) -> bool:
     """Loose equality of two outputs (for recognising a known mistake), NaN equal to NaN."""
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
     if isinstance(a, tuple | list) or isinstance(b, tuple | list):
         return (isinstance(a, tuple | list) and isinstance(b, tuple | list) and len(a) == len(b)
                 and all(_same(x, y) for x, y in zip(a, b, strict=True)))
@@ -337,6 +368,8 @@ def _differs(a: Any, b: Any) -> str | None:
     if isinstance(a, np.ndarray):
         same = isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
         return None if same else ""
+    if isinstance(a, str):
+        return None if a == b else ""
     if isinstance(a, dict):
         if not isinstance(b, dict) or set(a) != set(b):
             return ""
