@@ -120,3 +120,65 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
         s.observe(show, names="value")
     show()
     return w.VBox([w.HBox([big, small]), w.HBox([theta, l_max]), image, caption])
+
+
+def lstm_cell_explorer(T: int = 40) -> w.VBox:
+    """The cell of one LSTM unit under gates you set: c(t) = f c(t-1) + i c̃(t), h(t) = o tanh(c(t)).
+
+    Sliders set the forget, input and output gates (constant over time) and c(0); a menu picks the candidate
+    sequence c̃(1..T) (:func:`~lecture_code.lstm_analysis.candidate_pattern`) and a slider its amplitude. The
+    figure shows c̃, c(t) and h(t); the caption says how fast c(0) is forgotten. It is a PNG in an
+    ``ipywidgets.Image``, so saved widget state shows it without a kernel.
+    """
+    import io
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .lstm_analysis import CANDIDATE_PATTERNS, candidate_pattern, cell_recurrence
+
+    if T < 2:
+        raise ValueError(f"T must be at least 2, got {T}")
+    wide = {"description_width": "initial"}
+
+    def slider(value: float, lo: float, hi: float, name: str) -> w.FloatSlider:
+        return w.FloatSlider(value=value, min=lo, max=hi, step=0.01, description=name, style=wide,
+                             continuous_update=False)
+
+    f, i, o = slider(1.0, 0.0, 1.0, "forget f"), slider(0.0, 0.0, 1.0, "input i"), slider(1.0, 0.0, 1.0, "output o")
+    c0, amplitude = slider(1.0, -2.0, 2.0, "c(0)"), slider(1.0, 0.0, 2.0, "amplitude of c̃")
+    pattern = w.Dropdown(options=CANDIDATE_PATTERNS, value="pulses", description="candidate c̃", style=wide)
+    image, caption = w.Image(format="png"), w.HTML()
+
+    def show(*_: object) -> None:
+        c_tilde = candidate_pattern(pattern.value, T, amplitude.value)
+        c, h = cell_recurrence(f.value, i.value, o.value, c_tilde, c0.value)
+        t = np.arange(T + 1)
+        fig = Figure(figsize=(6.5, 3.2))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.step(t[1:], c_tilde, where="mid", color="gray", lw=1, alpha=0.7, label="candidate c̃(t)")
+        ax.plot(t, np.r_[c0.value, c], "o-", ms=3, color="C0", label="cell c(t)")
+        ax.plot(t[1:], h, "s-", ms=3, color="C1", label="hidden h(t) = o tanh(c(t))")
+        ax.set_xlabel("step t")
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize=8, loc="best")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90)
+        image.value = buf.getvalue()
+        if f.value == 1.0:
+            memory = "f = 1: c(0) is never forgotten" + (" and nothing is written, so c(t) = c(0) exactly."
+                                                           if i.value == 0 else "; what is written adds up.")
+        elif f.value == 0.0:
+            memory = "f = 0: c(t-1) is erased at every step; c(t) = i c̃(t)."
+        else:
+            memory = (f"after t steps c(0) keeps a fraction f^t of itself: half of it is gone after "
+                      f"{np.log(0.5) / np.log(f.value):.1f} steps.")
+        caption.value = memory + f" Final c(T) = {c[-1]:.3f}, h(T) = {h[-1]:.3f}."
+
+    for s in (f, i, o, c0, amplitude, pattern):
+        s.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([f, i, o]), w.HBox([c0, pattern, amplitude]), image, caption])

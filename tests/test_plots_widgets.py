@@ -66,3 +66,27 @@ def test_sampling_explorer_regenerates_when_a_slider_moves(tiny_lm):
     temperature.value = 1.0
     top_k.value = 1  # top-1 sampling is greedy too
     assert _text(box) == greedy
+
+
+def test_lstm_cell_explorer_redraws_and_explains_the_gates():
+    box = widgets.lstm_cell_explorer(T=30)
+    f, i, o = box.children[0].children
+    c0, pattern, amplitude = box.children[1].children
+    image, caption = box.children[2], box.children[3]
+    first = image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "c(t) = c(0) exactly" in caption.value and "c(T) = 1.000" in caption.value  # f = 1, i = 0 holds
+    f.value = 0.5
+    assert image.value != first and "half of it is gone after 1.0 steps" in caption.value
+    assert "c(T) = 0.000" in caption.value
+    shown = image.value
+    for s, value in ((i, 0.8), (o, 0.3), (c0, -1.0), (pattern, "sine"), (amplitude, 0.5)):
+        s.value = value
+        assert image.value != shown, s.description
+        shown = image.value
+    f.value, i.value = 1.0, 1.0
+    assert "adds up" in caption.value
+    f.value = 0.0
+    assert "erased" in caption.value
+    with pytest.raises(ValueError, match="T"):
+        widgets.lstm_cell_explorer(T=1)
