@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from .generate import next_token_probs
 from .models import State, detach_state, num_params
 from .tagging import RNN_CELLS, Example, SequenceTagger, tag_accuracy, train_tagger
 from .text import batchify, lm_batches
-from .train import History, evaluate_lm, lm_loss_torch
+from .train import History, evaluate_lm, lm_loss_torch, optimizer_step
 
 # ---------------------------------------------------------------------------------------------
 # Section 1: which words decide a sentence's label?
@@ -280,13 +279,7 @@ def train_lm_timed(model: nn.Module, train_ids: np.ndarray, valid_ids: np.ndarra
         state = None if state is None else detach_state(state)
         logits, state = model(x, state)
         loss = lm_loss_torch(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
-        opt.step()
-        hist.train_loss.append(loss.item())
-        hist.grad_norm.append(float(norm))
-        hist.tokens += y.numel()
+        optimizer_step(model, opt, loss, clip, hist, y.numel())
     hist.seconds = time.perf_counter() - start
     hist.valid_step.append(hist.steps)
     hist.valid_loss.append(evaluate_lm(model, valid_ids if eval_tokens is None else valid_ids[:eval_tokens]))

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from .config import quick_or_full
 from .models import State
 from .text import Vocab, pad_sequences
-from .train import History
+from .train import History, optimizer_step
 
 CELLS = ("rnn", "lstm", "gru")
 MAX_NUMBER = 999_999
@@ -353,13 +353,7 @@ def train_seq2seq(
         model.train()
         b = make_batch(train[rng.choice(len(train), size=B, p=p)]).to(dev)
         loss = seq2seq_loss(model(b.src, b.tgt_in), b.tgt_out, model.pad_id)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else float("inf"))
-        opt.step()
-        hist.train_loss.append(loss.item())
-        hist.grad_norm.append(float(norm))
-        hist.tokens += int((b.tgt_out != model.pad_id).sum())
+        optimizer_step(model, opt, loss, clip, hist, int((b.tgt_out != model.pad_id).sum()))
         if valid is not None and eval_every and hist.steps % eval_every == 0:
             hist.valid_step.append(hist.steps)
             hist.valid_loss.append(evaluate_seq2seq(model, valid)[0])

@@ -14,7 +14,6 @@ accuracy against 0.870-0.881 with case kept: fewer unknown test words (9.7% inst
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,7 +30,7 @@ from tqdm.auto import tqdm
 from .config import quick_or_full
 from .numpy_tagging import span_f1
 from .text import Vocab, length_mask, pad_sequences
-from .train import History
+from .train import History, optimizer_step
 
 PAD, UNK = "<pad>", "<unk>"
 RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -324,13 +323,7 @@ def train_padded(model: nn.Module, train: Sequence[Example], loss_fn: LossFn, de
         model.train()
         batch = next(batches)
         loss, _ = loss_fn(model, batch)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
-        opt.step()
-        hist.train_loss.append(loss.item())
-        hist.grad_norm.append(float(norm))
-        hist.tokens += int(batch.lengths.sum())
+        optimizer_step(model, opt, loss, clip, hist, int(batch.lengths.sum()))
         if dev is not None and eval_every and hist.steps % eval_every == 0:
             hist.valid_step.append(hist.steps)
             hist.valid_loss.append(evaluate_loss(model, dev, loss_fn))

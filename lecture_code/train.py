@@ -46,6 +46,20 @@ class History:
         return (c[i] - c[lo]) / (i - lo)
 
 
+def optimizer_step(model: nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor, clip: float | None,
+                   hist: History, tokens: int) -> None:
+    """One training step on ``loss``: backward, gradient-norm clipping at ``clip`` (None: no clipping; the
+    norm is still measured), the optimizer's update, and the loss, norm and ``tokens`` recorded in ``hist``.
+    Every training loop of the book takes its steps through here."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
+    opt.step()
+    hist.train_loss.append(loss.item())
+    hist.grad_norm.append(float(norm))
+    hist.tokens += tokens
+
+
 def lm_loss_torch(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over all B*T positions: logits (B, T, V), targets y (B, T)."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
@@ -129,13 +143,7 @@ def train_lm(
         state = None if state is None else detach_state(state)
         logits, state = model(x, state)
         loss = lm_loss_torch(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
-        opt.step()
-        hist.train_loss.append(loss.item())
-        hist.grad_norm.append(float(norm))
-        hist.tokens += y.numel()
+        optimizer_step(model, opt, loss, clip, hist, y.numel())
         last = step + 1 == steps
         if valid is not None and (last or (eval_every and (step + 1) % eval_every == 0)):
             hist.valid_step.append(step + 1)
