@@ -23,23 +23,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import quick_or_full
 from .tagging import Batch, Example, RNNEncoder, WordVocab, bucket_batches, train_padded
 from .text import Vocab
 from .train import History
 
 POOLS = ("last", "max", "mean")
-
-
-def sst_config() -> dict[str, Any]:
-    """Settings for SST-2 sentiment: sizes d, n; vocabulary min_freq; training B, lr, and seconds (quick mode:
-    a time budget, tuned on 2 busy CPU cores with one torch thread) or steps (full mode).
-
-    Measured in quick mode (LSTM, 400 steps, seeds 0 and 1): test accuracy 0.74-0.75 with pool "last",
-    0.77-0.78 with "max", 0.78-0.80 with "mean"; the bag-of-words logistic regression gets 0.81.
-    """
-    return dict(quick_or_full(dict(d=64, n=64, B=32, lr=5e-3, seconds=10.0, steps=None, min_freq=2),
-                              dict(d=128, n=128, B=32, lr=2e-3, seconds=None, steps=2000, min_freq=2)))
 
 
 def pool_hidden_states_torch(H: torch.Tensor, lengths: torch.Tensor | np.ndarray, mode: str,

@@ -21,7 +21,6 @@ from lecture_code.classify import (
     pool_hidden_states_torch,
     predict_proba,
     sentence_vectors,
-    sst_config,
     tokens_and_label,
     train_classifier,
 )
@@ -245,11 +244,3 @@ def test_nearest_neighbours_by_cosine_by_hand() -> None:
         nearest_neighbours(Z, k=5)
     with pytest.raises(ValueError, match="one label per row"):
         neighbour_label_agreement(Z, [0, 1], k=2)
-
-
-def test_sst_config_quick_and_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LECTURE_CODE_FULL", raising=False)
-    quick = sst_config()
-    assert quick["seconds"] > 0 and quick["steps"] is None
-    monkeypatch.setenv("LECTURE_CODE_FULL", "1")
-    assert sst_config()["steps"] > 0 and sst_config()["n"] >= quick["n"]

@@ -26,7 +26,6 @@ from lecture_code.tagging import (
     most_frequent_tag_baseline,
     predict_tags,
     tag_accuracy,
-    tagger_config,
     train_tagger,
     words_and_tags,
 )
@@ -281,20 +280,6 @@ def test_entity_f1_of_a_tagger_that_always_says_b_loc() -> None:
     got = entity_f1(model, data, tag_vocab)
     assert got == span_f1([["B-LOC", "I-LOC", "O"], ["B-LOC"]], [["B-LOC"] * 3, ["B-LOC"]])
     assert (got["n_gold"], got["n_pred"], got["n_correct"]) == (2, 4, 1)
-
-
-def test_tagger_config_quick_and_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LECTURE_CODE_FULL", raising=False)
-    quick = tagger_config("pos")
-    assert quick["seconds"] is not None and quick["steps"] is None and quick["lower"] is True
-    quick["d"] = -1  # a copy: changing it does not change the next call
-    assert tagger_config("pos")["d"] > 0
-    quick_ner = tagger_config("ner")
-    monkeypatch.setenv("LECTURE_CODE_FULL", "1")
-    full = tagger_config("ner")
-    assert full["steps"] > 0 and full["seconds"] is None and full["n"] > quick_ner["n"]
-    with pytest.raises(ValueError, match="pos"):
-        tagger_config("sentiment")
 
 
 def test_word_shape_signatures() -> None:
