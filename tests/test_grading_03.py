@@ -15,17 +15,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import assert_passes, assert_rejected_and_named, assert_wrong_and_correct_cover, quiet_check
 
 from lecture_code import numpy_tagging
-from lecture_code.grading import EXERCISES, Result, Status, check, exercises_03
+from lecture_code.grading import EXERCISES, Status, exercises_03
 from lecture_code.grading.checker import _same
 
-REJECTED = (Status.FAIL, Status.ERROR)
 SET_3 = ["tagger_logits", "masked_mean_loss", "pool_hidden_states", "entity_spans"]
-
-
-def _check(exercise_id: str, fn: Any, **kw: Any) -> Result:
-    return check(exercise_id, fn, quiet=True, **kw)
 
 
 # =============================================================================================
@@ -459,23 +455,16 @@ CORRECT = [
 
 @pytest.mark.parametrize(("exercise", "fn", "mistake"), WRONG, ids=[f.__name__ for _, f, _ in WRONG])
 def test_wrong_implementation_is_named(exercise: str, fn: Callable[..., Any], mistake: str) -> None:
-    result = _check(exercise, fn)
-    assert result.status in REJECTED, result.report()
-    assert result.mistake == mistake, result.report()
-    assert result.hint and result.hint in result.report()
+    assert_rejected_and_named(exercise, fn, mistake)
 
 
 @pytest.mark.parametrize(("exercise", "fn"), CORRECT, ids=[f.__name__ for _, f in CORRECT])
 def test_correct_implementation_passes(exercise: str, fn: Callable[..., Any]) -> None:
-    result = _check(exercise, fn)
-    assert result, result.report()
+    assert_passes(exercise, fn)
 
 
 def test_every_exercise_has_at_least_five_wrong_and_two_correct_implementations() -> None:
-    for exercise in SET_3:
-        names = {m for e, _, m in WRONG if e == exercise}
-        assert names == {m.name for m in EXERCISES[exercise].mistakes} and len(names) >= 5
-        assert sum(e == exercise for e, _ in CORRECT) >= 2
+    assert_wrong_and_correct_cover(SET_3, WRONG, CORRECT)
 
 
 # =============================================================================================
@@ -546,32 +535,32 @@ def test_cases_are_seeded_and_float64(exercise: str) -> None:
 
 
 def test_transposed_W_o_gets_the_shape_message_or_hint() -> None:
-    result = _check("tagger_logits", tag_einsum_untransposed)
+    result = quiet_check("tagger_logits", tag_einsum_untransposed)
     assert result.status is Status.ERROR and "W_o.T" in (result.hint or "")
 
 
 def test_loss_overflow_reports_nan_on_the_large_logits_case() -> None:
-    result = _check("masked_mean_loss", loss_plain_softmax)
+    result = quiet_check("masked_mean_loss", loss_plain_softmax)
     assert "large logits" in (result.case or "") and "nan" in result.message
 
 
 def test_max_over_zero_padding_fails_on_the_packed_case() -> None:
-    result = _check("pool_hidden_states", pool_max_everything)
+    result = quiet_check("pool_hidden_states", pool_max_everything)
     assert "all-negative" in (result.case or "") and "got 0" in result.message
 
 
 def test_spans_as_lists_or_a_tuple_are_rejected_with_a_clear_message() -> None:
-    as_lists = _check("entity_spans", lambda tags: [list(s) for s in numpy_tagging.entity_spans(tags)])
+    as_lists = quiet_check("entity_spans", lambda tags: [list(s) for s in numpy_tagging.entity_spans(tags)])
     assert as_lists.status is Status.FAIL and as_lists.mistake is None
     assert "item 0 is list ['PER', 0, 2], expected a tuple ('PER', 0, 2)" in as_lists.message
-    as_tuple = _check("entity_spans", lambda tags: tuple(numpy_tagging.entity_spans(tags)))
+    as_tuple = quiet_check("entity_spans", lambda tags: tuple(numpy_tagging.entity_spans(tags)))
     assert as_tuple.status is Status.FAIL and "expected a list" in as_tuple.message
 
 
 def test_a_wrong_span_is_shown_whole() -> None:
-    result = _check("entity_spans", spans_flush_at_last_index)
+    result = quiet_check("entity_spans", spans_flush_at_last_index)
     assert "item 1 is ('LOC', 3, 4), expected ('LOC', 3, 5)" in result.message, result.report()
-    missing = _check("entity_spans", spans_without_flush)
+    missing = quiet_check("entity_spans", spans_without_flush)
     assert "has 1 item, expected 2" in missing.message, missing.report()
 
 
@@ -579,11 +568,11 @@ def test_numpy_integers_in_spans_are_accepted_but_not_floats_or_arrays() -> None
     def np_ints(tags):
         return [(k, np.int64(s), np.int64(e)) for k, s, e in numpy_tagging.entity_spans(tags)]
 
-    assert _check("entity_spans", np_ints)
-    arrays = _check("entity_spans", lambda tags: [(k, np.array([s]), e)
+    assert quiet_check("entity_spans", np_ints)
+    arrays = quiet_check("entity_spans", lambda tags: [(k, np.array([s]), e)
                                                   for k, s, e in numpy_tagging.entity_spans(tags)])
     assert arrays.status is Status.FAIL and "item 0 is ('PER', array([0]), 2), expected ('PER', 0, 2)" in arrays.message
-    floats = _check("entity_spans", lambda tags: [(k, float(s), float(e))
+    floats = quiet_check("entity_spans", lambda tags: [(k, float(s), float(e))
                                                   for k, s, e in numpy_tagging.entity_spans(tags)])
     assert floats.status is Status.FAIL and "item 0 is ('PER', 0.0, 2.0)" in floats.message
 
@@ -593,7 +582,7 @@ def test_appending_to_the_tags_is_caught_as_an_in_place_change() -> None:
         tags.append("O")
         return spans_with_sentinel(tags[:-1])
 
-    result = _check("entity_spans", with_sentinel_in_place)
+    result = quiet_check("entity_spans", with_sentinel_in_place)
     assert result.status is Status.FAIL and "changed its input `tags`" in result.message
 
     def retag_in_place(tags):  # same length, one entry rewritten
@@ -602,7 +591,7 @@ def test_appending_to_the_tags_is_caught_as_an_in_place_change() -> None:
                 tags[i] = "B-" + tag[2:]
         return spans_with_sentinel(tags)
 
-    result = _check("entity_spans", retag_in_place)
+    result = quiet_check("entity_spans", retag_in_place)
     assert result.status is Status.FAIL and "`tags[" in result.message, result.report()
 
 
@@ -612,7 +601,7 @@ def test_writing_into_H_is_caught() -> None:
             H[b, L:] = -np.inf
         return _loop_pool(H, lengths, mode)
 
-    result = _check("pool_hidden_states", zero_padding_in_place)
+    result = quiet_check("pool_hidden_states", zero_padding_in_place)
     assert result.status is Status.FAIL and "`H`" in result.message
 
 
@@ -627,7 +616,7 @@ def test_empty_sentence_index_error_gets_the_hint() -> None:
                 start = None
         return spans
 
-    result = _check("entity_spans", looks_ahead)
+    result = quiet_check("entity_spans", looks_ahead)
     assert result.status is Status.ERROR and result.mistake is None
     assert "index ran past the tags" in (result.hint or ""), result.report()
 
@@ -638,7 +627,7 @@ def _stub(*args: Any) -> Any:
 
 @pytest.mark.parametrize("exercise", SET_3)
 def test_stub_is_not_implemented(exercise: str) -> None:
-    assert _check(exercise, _stub).status is Status.NOT_IMPLEMENTED
+    assert quiet_check(exercise, _stub).status is Status.NOT_IMPLEMENTED
 
 
 # =============================================================================================

@@ -16,17 +16,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import assert_passes, assert_rejected_and_named, assert_wrong_and_correct_cover, quiet_check
 
 from lecture_code import gradients
-from lecture_code.grading import EXERCISES, Result, Status, check, exercises_04
+from lecture_code.grading import EXERCISES, Status, exercises_04
 from lecture_code.grading.checker import _same
 
-REJECTED = (Status.FAIL, Status.ERROR)
 SET_4 = ["clip_grad_norm", "jacobian_product", "gradient_norms_over_distance"]
-
-
-def _check(exercise_id: str, fn: Any, **kw: Any) -> Result:
-    return check(exercise_id, fn, quiet=True, **kw)
 
 
 # =============================================================================================
@@ -261,23 +257,16 @@ CORRECT = [
 
 @pytest.mark.parametrize(("exercise", "fn", "mistake"), WRONG, ids=[f.__name__ for _, f, _ in WRONG])
 def test_wrong_implementation_is_named(exercise: str, fn: Callable[..., Any], mistake: str) -> None:
-    result = _check(exercise, fn)
-    assert result.status in REJECTED, result.report()
-    assert result.mistake == mistake, result.report()
-    assert result.hint and result.hint in result.report()
+    assert_rejected_and_named(exercise, fn, mistake)
 
 
 @pytest.mark.parametrize(("exercise", "fn"), CORRECT, ids=[f.__name__ for _, f in CORRECT])
 def test_correct_implementation_passes(exercise: str, fn: Callable[..., Any]) -> None:
-    result = _check(exercise, fn)
-    assert result, result.report()
+    assert_passes(exercise, fn)
 
 
 def test_every_exercise_has_at_least_five_wrong_and_two_correct_implementations() -> None:
-    for exercise in SET_4:
-        names = {m for e, _, m in WRONG if e == exercise}
-        assert names == {m.name for m in EXERCISES[exercise].mistakes} and len(names) >= 5
-        assert sum(e == exercise for e, _ in CORRECT) >= 2
+    assert_wrong_and_correct_cover(SET_4, WRONG, CORRECT)
 
 
 # =============================================================================================
@@ -358,7 +347,7 @@ def clip_shallow_copy(grads, threshold):
 
 @pytest.mark.parametrize("fn", [clip_scales_in_place_and_returns, clip_shallow_copy])
 def test_clipping_in_place_is_detected(fn: Callable[..., Any]) -> None:
-    result = _check("clip_grad_norm", fn)
+    result = quiet_check("clip_grad_norm", fn)
     assert result.status is Status.FAIL, result.report()
     assert "in place" in result.message and "`grads['W_h']`" in result.message
     # the values themselves are right: the same code on a copy of the inputs agrees with the reference
@@ -367,13 +356,13 @@ def test_clipping_in_place_is_detected(fn: Callable[..., Any]) -> None:
 
 
 def test_in_place_returning_none_is_named_with_its_hint() -> None:
-    result = _check("clip_grad_norm", clip_in_place)
+    result = quiet_check("clip_grad_norm", clip_in_place)
     assert result.status is Status.FAIL and "returned None" in result.message
     assert result.mistake == "scaled in place, returned None" and "NEW dict" in (result.hint or "")
 
 
 def test_zero_gradient_nan_is_reported() -> None:
-    result = _check("clip_grad_norm", clip_unit_vector)
+    result = quiet_check("clip_grad_norm", clip_unit_vector)
     assert "all-zero" in (result.case or "") and "NaN" in result.message
 
 
@@ -386,18 +375,18 @@ def test_stacking_arrays_of_different_shapes_gets_the_shapes_hint() -> None:
         total = np.linalg.norm(np.array(list(grads.values())))
         return {k: g * min(1.0, threshold / total) for k, g in grads.items()}
 
-    result = _check("clip_grad_norm", stacked)
+    result = quiet_check("clip_grad_norm", stacked)
     assert result.status is Status.ERROR and result.mistake is None
     assert result.hint == exercises_04.SHAPES_HINT, result.report()
 
 
 def test_jacobian_transposed_result_reports_wrong_values() -> None:
-    result = _check("jacobian_product", lambda W_h, hs: gradients.jacobian_product(W_h, hs).T)
+    result = quiet_check("jacobian_product", lambda W_h, hs: gradients.jacobian_product(W_h, hs).T)
     assert result.status is Status.FAIL and "values differ" in result.message
 
 
 def test_norms_wrong_length_is_a_shape_message() -> None:
-    result = _check("gradient_norms_over_distance", norms_too_few)
+    result = quiet_check("gradient_norms_over_distance", norms_too_few)
     assert "wrong shape" in result.message
 
 
@@ -419,6 +408,6 @@ def test_python_float_division_by_zero_gets_the_zero_hint() -> None:
         scale = threshold / total
         return {k: g * min(1.0, scale) for k, g in grads.items()}
 
-    result = _check("clip_grad_norm", with_math_sqrt)
+    result = quiet_check("clip_grad_norm", with_math_sqrt)
     assert result.status is Status.ERROR and "ZeroDivisionError" in result.message
     assert result.hint == exercises_04.ZERO_HINT, result.report()

@@ -17,18 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from helpers import assert_passes, assert_rejected_and_named, assert_wrong_and_correct_cover, quiet_check
 
 from lecture_code import numpy_lstm
-from lecture_code.grading import EXERCISES, Result, Status, check, exercises_05
+from lecture_code.grading import EXERCISES, Status, exercises_05
 from lecture_code.grading.checker import _same
 
-REJECTED = (Status.FAIL, Status.ERROR)
 SET_5 = ["lstm_step", "lstm_params_from_torch", "lstm_step_backward", "gru_step"]
 GATES = ("f", "i", "o", "c")
-
-
-def _check(exercise_id: str, fn: Any, **kw: Any) -> Result:
-    return check(exercise_id, fn, quiet=True, **kw)
 
 
 def sigmoid(z):
@@ -381,23 +377,16 @@ def _id(fn: Callable[..., Any]) -> str:
 
 @pytest.mark.parametrize(("exercise", "fn", "mistake"), WRONG, ids=[_id(f) for _, f, _ in WRONG])
 def test_wrong_implementation_is_named(exercise: str, fn: Callable[..., Any], mistake: str) -> None:
-    result = _check(exercise, fn)
-    assert result.status in REJECTED, result.report()
-    assert result.mistake == mistake, result.report()
-    assert result.hint and result.hint in result.report()
+    assert_rejected_and_named(exercise, fn, mistake)
 
 
 @pytest.mark.parametrize(("exercise", "fn"), CORRECT, ids=[_id(f) for _, f in CORRECT])
 def test_correct_implementation_passes(exercise: str, fn: Callable[..., Any]) -> None:
-    result = _check(exercise, fn)
-    assert result, result.report()
+    assert_passes(exercise, fn)
 
 
 def test_every_exercise_has_at_least_five_wrong_and_two_correct_implementations() -> None:
-    for exercise in SET_5:
-        names = {m for e, _, m in WRONG if e == exercise}
-        assert names == {m.name for m in EXERCISES[exercise].mistakes} and len(names) >= 5
-        assert sum(e == exercise for e, _ in CORRECT) >= 2
+    assert_wrong_and_correct_cover(SET_5, WRONG, CORRECT)
 
 
 # =============================================================================================
@@ -454,7 +443,7 @@ def _numeric_grad(loss: Callable[[np.ndarray], float], a: np.ndarray, eps: float
     return g
 
 
-def _gradient_check(name: str, dh: np.ndarray, dc: np.ndarray, cache: dict[str, Any]) -> None:
+def _gradientquiet_check(name: str, dh: np.ndarray, dc: np.ndarray, cache: dict[str, Any]) -> None:
     """The reference's gradients of J = sum(dh * h(t)) + sum(dc * c(t)) against central differences."""
     dx, dh_prev, dc_prev, grads = numpy_lstm.lstm_step_backward(dh, dc, cache)
     inputs = {"x_t": cache["x_t"], "h_prev": cache["h_prev"], "c_prev": cache["c_prev"]}
@@ -472,9 +461,9 @@ def _gradient_check(name: str, dh: np.ndarray, dc: np.ndarray, cache: dict[str, 
         np.testing.assert_allclose(grads[k], expected, rtol=1e-6, atol=1e-8, err_msg=f"{name}: {k}")
 
 
-def test_lstm_step_backward_cases_pass_a_gradient_check() -> None:
+def test_lstm_step_backward_cases_pass_a_gradientquiet_check() -> None:
     for case in EXERCISES["lstm_step_backward"].cases():
-        _gradient_check(case.name, *case.args)
+        _gradientquiet_check(case.name, *case.args)
 
 
 # =============================================================================================
@@ -538,7 +527,7 @@ def backward_in_place(dh, dc, cache):
 
 
 def test_dc_added_in_place_is_detected() -> None:
-    result = _check("lstm_step_backward", backward_in_place)
+    result = quiet_check("lstm_step_backward", backward_in_place)
     assert result.status is Status.FAIL and "in place" in result.message and "`dc`" in result.message
     # the values themselves are right: on a copy of the inputs the same code agrees with the reference
     for c in EXERCISES["lstm_step_backward"].cases():
@@ -551,7 +540,7 @@ def test_a_wrong_matrix_gets_the_shape_hint() -> None:
         c_new = sigmoid(pre["f"]) * c + sigmoid(pre["i"]) * np.tanh(pre["c"])
         return sigmoid(pre["o"]) * np.tanh(c_new), c_new
 
-    result = _check("lstm_step", uses_W_for_x)
+    result = quiet_check("lstm_step", uses_W_for_x)
     assert result.status is Status.ERROR and result.mistake is None
     assert result.hint == exercises_05.SHAPE_HINT, result.report()
 
@@ -561,7 +550,7 @@ def test_missing_key_is_reported_by_name() -> None:
         params = torch_slices(w_ih, w_hh, b_ih, b_hh)
         return {k: v for k, v in params.items() if not k.endswith("_c")}
 
-    result = _check("lstm_params_from_torch", no_candidate)
+    result = quiet_check("lstm_params_from_torch", no_candidate)
     assert result.status is Status.FAIL and "missing ['U_c', 'W_c', 'b_c']" in result.message
 
 
@@ -569,12 +558,12 @@ def test_torch_tensors_returned_are_reported() -> None:
     def returns_tensors(w_ih, w_hh, b_ih, b_hh):
         return {k: torch.from_numpy(v) for k, v in torch_slices(w_ih, w_hh, b_ih, b_hh).items()}
 
-    result = _check("lstm_params_from_torch", returns_tensors)
+    result = quiet_check("lstm_params_from_torch", returns_tensors)
     assert result.status is Status.FAIL and "return a NumPy array" in result.message, result.report()
 
 
 def test_backward_names_the_wrong_entry_of_grads() -> None:
-    result = _check("lstm_step_backward", _bw(sum_db=False))
+    result = quiet_check("lstm_step_backward", _bw(sum_db=False))
     assert result.message.startswith("case") and "grads['b_" in result.message and "wrong shape" in result.message
 
 

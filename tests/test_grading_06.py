@@ -15,18 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from helpers import assert_passes, assert_rejected_and_named, assert_wrong_and_correct_cover, quiet_check
 from torch import nn
 
 from lecture_code import birnn
-from lecture_code.grading import EXERCISES, Result, Status, check, exercises_06
+from lecture_code.grading import EXERCISES, Status, exercises_06
 from lecture_code.grading.checker import _same
 
-REJECTED = (Status.FAIL, Status.ERROR)
 SET_6 = ["birnn_forward", "stacked_rnn_forward"]
-
-
-def _check(exercise_id: str, fn: Any, **kw: Any) -> Result:
-    return check(exercise_id, fn, quiet=True, **kw)
 
 
 def step(x_t, h, p):
@@ -380,23 +376,16 @@ CORRECT = [
 
 @pytest.mark.parametrize(("exercise", "fn", "mistake"), WRONG, ids=[f.__name__ for _, f, _ in WRONG])
 def test_wrong_implementation_is_named(exercise: str, fn: Callable[..., Any], mistake: str) -> None:
-    result = _check(exercise, fn)
-    assert result.status in REJECTED, result.report()
-    assert result.mistake == mistake, result.report()
-    assert result.hint and result.hint in result.report()
+    assert_rejected_and_named(exercise, fn, mistake)
 
 
 @pytest.mark.parametrize(("exercise", "fn"), CORRECT, ids=[f.__name__ for _, f in CORRECT])
 def test_correct_implementation_passes(exercise: str, fn: Callable[..., Any]) -> None:
-    result = _check(exercise, fn)
-    assert result, result.report()
+    assert_passes(exercise, fn)
 
 
 def test_every_exercise_has_at_least_five_wrong_and_two_correct_implementations() -> None:
-    for exercise in SET_6:
-        names = {m for e, _, m in WRONG if e == exercise}
-        assert names == {m.name for m in EXERCISES[exercise].mistakes} and len(names) >= 5
-        assert sum(e == exercise for e, _ in CORRECT) >= 2
+    assert_wrong_and_correct_cover(SET_6, WRONG, CORRECT)
 
 
 # =============================================================================================
@@ -457,7 +446,7 @@ def bi_zeroes_padding_in_place(x, lengths, params_fwd, params_bwd):
 
 
 def test_writing_into_x_is_caught_on_the_junk_padding_case() -> None:
-    result = _check("birnn_forward", bi_zeroes_padding_in_place)
+    result = quiet_check("birnn_forward", bi_zeroes_padding_in_place)
     assert result.status is Status.FAIL and "in place" in result.message and "`x`" in result.message
     assert "junk" in (result.case or ""), result.report()
 
@@ -473,7 +462,7 @@ def test_a_stub_and_a_transposed_W_e_get_plain_messages() -> None:
             H = np.stack(out, axis=1)
         return H, H[:, -1]
 
-    result = _check("stacked_rnn_forward", W_e_not_transposed)
+    result = quiet_check("stacked_rnn_forward", W_e_not_transposed)
     assert result.status is Status.ERROR and result.mistake is None
     assert result.hint == exercises_06.STACKED_SHAPE_HINT, result.report()
 
@@ -482,7 +471,7 @@ def test_returning_torch_tensors_is_explained() -> None:
     def as_tensor(x, lengths, params_fwd, params_bwd):
         return torch.from_numpy(bi_torch_packed(x, lengths, params_fwd, params_bwd))
 
-    result = _check("birnn_forward", as_tensor)
+    result = quiet_check("birnn_forward", as_tensor)
     assert result.status is Status.FAIL and "NumPy" in result.message
 
 
