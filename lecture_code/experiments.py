@@ -28,7 +28,7 @@ from .generate import next_token_probs
 from .models import State, detach_state, num_params
 from .tagging import RNN_CELLS, Example, SequenceTagger, tag_accuracy, train_tagger
 from .text import batchify, lm_batches
-from .train import History, evaluate_lm, lm_loss_torch, optimizer_step
+from .train import History, evaluate_lm, lm_loss_torch, train_until
 
 # ---------------------------------------------------------------------------------------------
 # Section 1: which words decide a sentence's label?
@@ -267,20 +267,20 @@ def train_lm_timed(model: nn.Module, train_ids: np.ndarray, valid_ids: np.ndarra
     dev = next(model.parameters()).device
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     rows = torch.as_tensor(batchify(train_ids, B), device=dev)
-    hist, state, start = History(), None, time.perf_counter()
-    windows = lm_batches(rows, T)
-    while time.perf_counter() - start < seconds and (max_steps is None or hist.steps < max_steps):
-        model.train()
+    windows, state = lm_batches(rows, T), None
+
+    def next_loss() -> tuple[torch.Tensor, int]:
+        nonlocal windows, state
         batch = next(windows, None)
         if batch is None:  # a new epoch: restart the stream with a zero state
             windows, state = lm_batches(rows, T), None
             batch = next(windows)
         x, y = batch
-        state = None if state is None else detach_state(state)
-        logits, state = model(x, state)
-        loss = lm_loss_torch(logits, y)
-        optimizer_step(model, opt, loss, clip, hist, y.numel())
-    hist.seconds = time.perf_counter() - start
+        logits, state = model(x, None if state is None else detach_state(state))
+        return lm_loss_torch(logits, y), y.numel()
+
+    hist = train_until(model, opt, next_loss, steps=max_steps, seconds=seconds, clip=clip, evaluate=None,
+                       eval_every=None, progress=False, desc="")
     hist.valid_step.append(hist.steps)
     hist.valid_loss.append(evaluate_lm(model, valid_ids if eval_tokens is None else valid_ids[:eval_tokens]))
     return hist

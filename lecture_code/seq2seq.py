@@ -29,19 +29,17 @@ digits of six-digit numbers: the whole number has to pass through one vector (at
 from __future__ import annotations
 
 import operator
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from .config import quick_or_full
 from .models import State
 from .text import Vocab, pad_sequences
-from .train import History, optimizer_step
+from .train import History, train_until
 
 CELLS = ("rnn", "lstm", "gru")
 MAX_NUMBER = 999_999
@@ -347,22 +345,11 @@ def train_seq2seq(
     p = 1.0 / np.bincount(length)[length]
     p /= p.sum()  # every digit length equally often in the batches
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    hist, start = History(), time.perf_counter()
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=True)
-    while (steps is None or hist.steps < steps) and (seconds is None or time.perf_counter() - start < seconds):
-        model.train()
+
+    def next_loss() -> tuple[torch.Tensor, int]:
         b = make_batch(train[rng.choice(len(train), size=B, p=p)]).to(dev)
-        loss = seq2seq_loss(model(b.src, b.tgt_in), b.tgt_out, model.pad_id)
-        optimizer_step(model, opt, loss, clip, hist, int((b.tgt_out != model.pad_id).sum()))
-        if valid is not None and eval_every and hist.steps % eval_every == 0:
-            hist.valid_step.append(hist.steps)
-            hist.valid_loss.append(evaluate_seq2seq(model, valid)[0])
-        bar.update(1)
-        if progress and hist.steps % 10 == 0:
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    bar.close()
-    if valid is not None and (not hist.valid_step or hist.valid_step[-1] != hist.steps):
-        hist.valid_step.append(hist.steps)
-        hist.valid_loss.append(evaluate_seq2seq(model, valid)[0])
-    hist.seconds = time.perf_counter() - start
-    return hist
+        return seq2seq_loss(model(b.src, b.tgt_in), b.tgt_out, model.pad_id), int((b.tgt_out != model.pad_id).sum())
+
+    return train_until(model, opt, next_loss, steps=steps, seconds=seconds, clip=clip,
+                       evaluate=None if valid is None else lambda: evaluate_seq2seq(model, valid)[0],
+                       eval_every=eval_every, progress=progress, desc=desc)

@@ -16,7 +16,6 @@ unknown test words (9.7% instead of 11.9%); word shapes then give back the capit
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,11 +26,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-from tqdm.auto import tqdm
 
 from .numpy_tagging import span_f1
 from .text import Vocab, length_mask, pad_sequences
-from .train import History, optimizer_step
+from .train import History, train_until
 
 PAD, UNK = "<pad>", "<unk>"
 RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -302,25 +300,15 @@ def train_padded(model: nn.Module, train: Sequence[Example], loss_fn: LossFn, de
         while True:
             yield from bucket_batches(train, B, rng, device)
 
-    hist, batches, start = History(), forever(), time.perf_counter()
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=True)
-    while (steps is None or hist.steps < steps) and (seconds is None or time.perf_counter() - start < seconds):
-        model.train()
+    batches = forever()
+
+    def next_loss() -> tuple[torch.Tensor, int]:
         batch = next(batches)
-        loss, _ = loss_fn(model, batch)
-        optimizer_step(model, opt, loss, clip, hist, int(batch.lengths.sum()))
-        if dev is not None and eval_every and hist.steps % eval_every == 0:
-            hist.valid_step.append(hist.steps)
-            hist.valid_loss.append(evaluate_loss(model, dev, loss_fn))
-        bar.update(1)
-        if progress and hist.steps % 10 == 0:
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    bar.close()
-    if dev is not None and (not hist.valid_step or hist.valid_step[-1] != hist.steps):
-        hist.valid_step.append(hist.steps)
-        hist.valid_loss.append(evaluate_loss(model, dev, loss_fn))
-    hist.seconds = time.perf_counter() - start
-    return hist
+        return loss_fn(model, batch)[0], int(batch.lengths.sum())
+
+    return train_until(model, opt, next_loss, steps=steps, seconds=seconds, clip=clip,
+                       evaluate=None if dev is None else lambda: evaluate_loss(model, dev, loss_fn),
+                       eval_every=eval_every, progress=progress, desc=desc)
 
 
 def train_tagger(model: SequenceTagger, train: Sequence[Example], dev: Sequence[Example] | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +59,35 @@ def optimizer_step(model: nn.Module, opt: torch.optim.Optimizer, loss: torch.Ten
     hist.train_loss.append(loss.item())
     hist.grad_norm.append(float(norm))
     hist.tokens += tokens
+
+
+def train_until(model: nn.Module, opt: torch.optim.Optimizer, next_loss: Callable[[], tuple[torch.Tensor, int]], *,
+                steps: int | None, seconds: float | None, clip: float | None, evaluate: Callable[[], float] | None,
+                eval_every: int | None, progress: bool, desc: str) -> History:
+    """The training loop of the taggers, classifiers and the encoder-decoder, on fresh batches.
+
+    ``next_loss()`` draws the next batch and returns its mean loss and its number of real tokens. Stops after
+    ``steps`` steps or ``seconds`` of wall-clock time, whichever comes first (None: no limit of that kind).
+    ``evaluate()``, if given, gives the validation loss every ``eval_every`` steps and always at the end.
+    """
+    hist, start = History(), time.perf_counter()
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=True)
+    while (steps is None or hist.steps < steps) and (seconds is None or time.perf_counter() - start < seconds):
+        model.train()
+        loss, tokens = next_loss()
+        optimizer_step(model, opt, loss, clip, hist, tokens)
+        if evaluate is not None and eval_every and hist.steps % eval_every == 0:
+            hist.valid_step.append(hist.steps)
+            hist.valid_loss.append(evaluate())
+        bar.update(1)
+        if progress and hist.steps % 10 == 0:
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    if evaluate is not None and (not hist.valid_step or hist.valid_step[-1] != hist.steps):
+        hist.valid_step.append(hist.steps)
+        hist.valid_loss.append(evaluate())
+    hist.seconds = time.perf_counter() - start
+    return hist
 
 
 def lm_loss_torch(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
