@@ -26,6 +26,7 @@ from lecture_code.classify import (
 )
 from lecture_code.corpora import LabeledSentence
 from lecture_code.numpy_tagging import pool_hidden_states
+from lecture_code.text import pad_sequences
 
 CELLS = ["rnn", "lstm", "gru"]
 POOLS = ["last", "max", "mean"]
@@ -38,11 +39,8 @@ def _classifier(cell: str, pool: str, bidirectional: bool, seed: int = 0) -> Sen
 
 
 def _pad(seqs: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    T = max(len(s) for s in seqs)
-    ids = torch.zeros(len(seqs), T, dtype=torch.int64)
-    for b, s in enumerate(seqs):
-        ids[b, : len(s)] = torch.from_numpy(s)
-    return ids, torch.tensor([len(s) for s in seqs])
+    ids, lengths = pad_sequences(seqs)
+    return torch.from_numpy(ids), torch.from_numpy(lengths)
 
 
 # ---------------------------------------------------------------------------------------------- pooling

@@ -29,7 +29,7 @@ from lecture_code.tagging import (
     train_tagger,
     words_and_tags,
 )
-from lecture_code.text import Vocab
+from lecture_code.text import Vocab, pad_sequences
 
 CELLS = ["rnn", "lstm", "gru"]
 V, d, n, K = 11, 5, 7, 4
@@ -69,11 +69,8 @@ def test_tagger_shapes_and_padding_invariance(cell: str, bidirectional: bool) ->
 
 
 def _pad(seqs: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    T = max(len(s) for s in seqs)
-    ids = torch.zeros(len(seqs), T, dtype=torch.int64)
-    for b, s in enumerate(seqs):
-        ids[b, : len(s)] = torch.from_numpy(s)
-    return ids, torch.tensor([len(s) for s in seqs])
+    ids, lengths = pad_sequences(seqs)
+    return torch.from_numpy(ids), torch.from_numpy(lengths)
 
 
 def test_padding_changes_a_bidirectional_rnn_without_packing() -> None:
