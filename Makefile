@@ -20,6 +20,7 @@ test: $(STAMP)
 	$(BIN)/python scripts/stamp_colab.py --check
 	$(BIN)/python -m lecture_code.grading generate --check
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
+		--nbval-sanitize-with nbval_sanitize.cfg \
 		tests chapters solutions exercises
 
 install: $(STAMP)

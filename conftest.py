@@ -1,6 +1,7 @@
 """Per-folder expectations for nbval: every check in solutions/ must pass, every check in exercises/
 must report not_implemented (the generated stubs). The variable is set before each notebook's kernel
-starts (the kernel inherits it), and removed for chapters/."""
+starts (the kernel inherits it), and removed for chapters/. Progress bars are switched off
+(LECTURE_CODE_PROGRESS=0), as when the notebooks are executed for the book."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 EXPECT = {"solutions": "pass", "exercises": "not_implemented"}
+# Notebooks run without progress bars under test, as they were executed for the book.
+os.environ["LECTURE_CODE_PROGRESS"] = "0"
 
 
 @pytest.hookimpl(tryfirst=True)

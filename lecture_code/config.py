@@ -31,6 +31,15 @@ def quick_or_full(quick: T, full: T) -> T:
     return full if full_mode() else quick
 
 
+def show_progress(progress: bool = True) -> bool:
+    """Whether to draw a progress bar: ``progress``, unless ``LECTURE_CODE_PROGRESS=0``.
+
+    The notebooks are executed for the book and tested with ``LECTURE_CODE_PROGRESS=0``, so the
+    pages carry no progress bars; a learner running a notebook sees them.
+    """
+    return progress and os.environ.get("LECTURE_CODE_PROGRESS", "1").strip() != "0"
+
+
 def device() -> torch.device:
     """The GPU when there is one (full mode on Colab), else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

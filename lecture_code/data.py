@@ -249,7 +249,7 @@ def _download(url: str, dest: Path, rf: RemoteFile, dataset: str, progress: bool
             length = resp.headers.get("Content-Length")
             total, got = int(length or rf.size), 0
             with resp, tqdm(total=total, unit="B", unit_scale=True, desc=f"{dataset}/{rf.name}",
-                            disable=not progress) as bar:
+                            disable=not progress or os.environ.get("LECTURE_CODE_PROGRESS") == "0") as bar:
                 while True:
                     try:
                         chunk = resp.read(CHUNK)

@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from . import tasks
+from . import config, tasks
 from .models import ScratchGRU, ScratchLSTM, ScratchRNN, copy_cell_weights, detach_state
 from .numpy_lstm import LSTM_GATES, lstm_forward, sigmoid, torch_layer_params
 from .text import batchify, lm_batches
@@ -378,7 +378,8 @@ def train_zaremba(model: nn.Module, train_ids: np.ndarray, valid_ids: np.ndarray
         for group in opt.param_groups:
             group["lr"] = lrs[-1]
         state = None
-        for x, y in tqdm(lm_batches(rows, T), desc=f"epoch {epoch}", disable=not progress, leave=False):
+        batches = lm_batches(rows, T)
+        for x, y in tqdm(batches, desc=f"epoch {epoch}", disable=not config.show_progress(progress), leave=False):
             model.train()
             logits, state = model(x, state)
             state = detach_state(state)

@@ -255,3 +255,18 @@ class KneserNeyLM:
             if k == len(ngram):
                 return int(level.count[row[-1]]) if row[-1] >= 0 else 0
         return 0
+
+
+def unigram_perplexity(train: Sequence[str], test: Sequence[str]) -> float:
+    """Perplexity of the maximum-likelihood unigram model of ``train`` on ``test``: the floor any
+    language model that uses context must beat. Each test word gets its training frequency; a word
+    never seen in training is scored as ``"<unk>"`` (add-one smoothed if ``"<unk>"`` is unseen too)."""
+    words, counts = np.unique(np.asarray(list(train), dtype=object), return_counts=True)
+    freq = dict(zip(words.tolist(), counts.tolist(), strict=True))
+    test = list(test)
+    if not test:
+        raise ValueError("perplexity of an empty token stream is undefined")
+    unk = freq.get(UNK, 0)
+    total = len(train) + (unk == 0)
+    c = np.asarray([freq.get(w, unk or 1) for w in test], dtype=np.float64)
+    return math.exp(-float(np.log(c / total).mean()))

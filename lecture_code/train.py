@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from . import config
 from .models import RNNLM, detach_state
 from .text import batchify, lm_batches
 
@@ -71,7 +72,7 @@ def train_until(model: nn.Module, opt: torch.optim.Optimizer, next_loss: Callabl
     ``evaluate()``, if given, gives the validation loss every ``eval_every`` steps and always at the end.
     """
     hist, start = History(), time.perf_counter()
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=True)
+    bar = tqdm(total=steps, desc=desc, disable=not config.show_progress(progress), leave=True)
     while (steps is None or hist.steps < steps) and (seconds is None or time.perf_counter() - start < seconds):
         model.train()
         loss, tokens = next_loss()
@@ -164,7 +165,7 @@ def train_lm(
             yield from lm_batches(rows, T)
 
     it, state = windows(), None
-    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=True)
+    bar = tqdm(range(steps), desc=desc, disable=not config.show_progress(progress), leave=True)
     for step in bar:
         model.train()
         x, y = next(it)

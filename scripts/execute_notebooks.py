@@ -3,11 +3,12 @@
     python scripts/execute_notebooks.py chapters/01_rnn_lm.ipynb solutions/01_rnn_lm.ipynb
 
 Run from the repository root with LECTURE_CODE_DATA set when offline. Prints each notebook's
-wall-clock time. Exercise notebooks are generated, not executed (see `make exercises`).
+wall-clock time. Progress bars are switched off (LECTURE_CODE_PROGRESS=0). Exercise notebooks are generated, not executed (see `make exercises`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from nbclient import NotebookClient
 
 
 def execute(path: Path, timeout: int = 1200) -> float:
+    os.environ["LECTURE_CODE_PROGRESS"] = "0"  # no progress bars on the pages (the kernel inherits it)
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     NotebookClient(

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lecture_code import ngram
 from lecture_code.ngram import UNK, KneserNeyLM, estimate_discounts
 
 # ----------------------------------------------------------------------------- the hand-worked example
@@ -254,3 +255,15 @@ def test_ptb_perplexity_matches_published_kn5():
     # Mikolov et al. (2011) report 141.2 for KN5 on this split (sentence-level); we model the stream.
     assert 120 < ppl[5] < 170
     assert ppl[5] < ppl[2]
+
+
+def test_unigram_perplexity_by_hand():
+    train = "a a b c".split()
+    # no "<unk>" in training: one extra count for unseen words, so p(a) = 2/5, p(b) = 1/5
+    assert math.isclose(ngram.unigram_perplexity(train, ["a", "b"]), (2 / 25) ** -0.5, rel_tol=1e-12)
+    # with "<unk>" in training, an unseen word is scored as "<unk>": p = 1/4
+    assert math.isclose(ngram.unigram_perplexity([*train[:3], UNK], ["z"]), 4.0, rel_tol=1e-12)
+    # an unseen word with no <unk> in training gets count 1 of 5
+    assert math.isclose(ngram.unigram_perplexity(train, ["z"]), 5.0, rel_tol=1e-12)
+    with pytest.raises(ValueError, match="empty"):
+        ngram.unigram_perplexity(train, [])
