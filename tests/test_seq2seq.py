@@ -121,6 +121,23 @@ def test_splits_disjoint_and_deterministic() -> None:
     assert (a["train"] < 1000).mean() > 0.1
 
 
+def test_splits_do_not_depend_on_the_order_of_argpartition(monkeypatch: pytest.MonkeyPatch) -> None:
+    # np.argpartition returns the same set in a CPU-dependent order (SIMD sorting networks); the splits
+    # must not change with that order, or a chapter's numbers change from one machine to another
+    expected = number_splits(3000, 200, 400, seed=3)
+    argpartition = np.argpartition
+
+    def reordered(a, kth, *args, **kwargs):
+        out = argpartition(a, kth, *args, **kwargs)
+        n = int(np.max(kth)) + 1
+        return np.concatenate([out[:n][::-1], out[n:]])
+
+    monkeypatch.setattr(np, "argpartition", reordered)
+    got = number_splits(3000, 200, 400, seed=3)
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name])
+
+
 def test_splits_small_range_and_errors() -> None:
     s = number_splits(60, 20, 20, seed=0, hi=100)
     np.testing.assert_array_equal(np.sort(np.concatenate(list(s.values()))), np.arange(100))
