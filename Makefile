@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 
-.PHONY: book test install vendor exercises stamp execute lint benchmark wheel-check clean
+.PHONY: book test test-portable install vendor exercises stamp execute lint benchmark wheel-check clean
 
 book: $(STAMP) vendor
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
@@ -22,6 +22,12 @@ test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval_sanitize.cfg \
 		tests chapters solutions exercises
+
+# The chapters again under another machine's floating-point kernels (generic ATen kernels, MKL's
+# compatible mode, one thread): their verdicts must not change. .ci/run runs this besides `make test`.
+test-portable: $(STAMP)
+	ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) \
+		--dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider chapters
 
 install: $(STAMP)
 

@@ -72,6 +72,10 @@ class Claim:
     def __str__(self) -> str:
         return f"{self.verdict_line()}\n{self.detail_line()}"
 
+    def _ipython_display_(self) -> None:
+        # The claim was printed when it was made; as a cell's last value it shows nothing more.
+        pass
+
 
 LOG: list[Claim] = []
 """Every claim made in this process, in order (a chapter's recap can list them)."""

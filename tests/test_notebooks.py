@@ -75,3 +75,37 @@ def test_repository_url_lives_only_in_config():
     for path in [*ROOT.glob("*.md"), *ROOT.glob("lecture_code/**/*.py"), *ROOT.glob("scripts/*.py")]:
         if path.name != "README.md":
             assert url not in path.read_text(encoding="utf-8"), f"{path} repeats the repository URL"
+
+
+CHAPTERS = sorted(ROOT.glob("chapters/*.ipynb"))
+IGNORE = "nbval-ignore-output"
+
+
+def _tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_at_most_a_quarter_of_a_chapter_ignores_its_output(path: Path):
+    """nbval must check what the chapters show: only outputs that cannot be compared are ignored."""
+    cells = [c for c in _code_cells(path) if "remove-cell" not in _tags(c)]
+    ignored = [c for c in cells if IGNORE in _tags(c)]
+    assert 4 * len(ignored) <= len(cells), f"{path.name}: {len(ignored)} of {len(cells)} code cells ignore their output"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_progress_bars_on_the_pages(path: Path):
+    """Notebooks are executed with LECTURE_CODE_PROGRESS=0: no tqdm bar is stored."""
+    for c in _code_cells(path):
+        for o in c["outputs"]:
+            text = "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+            assert "it/s]" not in text, f"{path.name}: a stored output holds a progress bar"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapters_state_their_claims(path: Path):
+    """Every chapter checks what its prose says with lecture_code.claims, and stored no failed claim."""
+    sources = "".join("".join(c["source"]) for c in _code_cells(path))
+    assert "claims." in sources, f"{path.name} makes no claim"
+    outputs = "".join("".join(o.get("text", "")) for c in _code_cells(path) for o in c["outputs"])
+    assert "ClaimError" not in outputs
