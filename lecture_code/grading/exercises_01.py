@@ -15,6 +15,7 @@ from ..numpy_rnn import perplexity as perplexity_ref
 from ..numpy_rnn import rnn_step as rnn_step_ref
 from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
+from .cases import PRE, far_below, scaled, size_cases, softmax_logits
 from .checker import Case, Exercise, Mistake
 from .sampling import MISTAKES as SAMPLING_MISTAKES
 from .sampling import validate_sampler
@@ -26,10 +27,11 @@ SHAPE_HINT = ("a matrix product has mismatched shapes. Rows are examples (batch-
 # rnn_step
 
 
-def rnn_step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False
+def rnn_step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False, pre: float = 0.0
                     ) -> tuple[np.ndarray, ...]:
-    """Seeded inputs of one RNN step, ``(e_t, h_prev, W_h, W_e, b1)``; exercise set 2 reuses them."""
-    e_t = rng.normal(size=(B, d))
+    """Seeded inputs of one RNN step, ``(e_t, h_prev, W_h, W_e, b1)``; exercise set 2 reuses them. With ``pre``,
+    the embeddings are scaled so that the pre-activations are of that size."""
+    e_t = scaled(rng, (B, d), pre, d, 0.6)
     h_prev = np.zeros((B, n)) if zero_state else np.tanh(rng.normal(size=(B, n)))
     W_h = rng.normal(scale=0.6, size=(n, n))
     W_e = rng.normal(scale=0.6, size=(n, d))
@@ -47,6 +49,8 @@ def _rnn_cases() -> list[Case]:
         _rnn_case("B=1 (one sequence), d=2, n=3", 1, 2, 3, seed=2),
         _rnn_case("zero state h_prev = 0, B=2, d=3, n=6", 2, 3, 6, seed=3, zero_state=True),
         _rnn_case("d = n = 4 (W_e is square)", 3, 4, 4, seed=4),
+        *size_cases(rnn_step_inputs, dict(B=3, d=4, n=5), dict(B=8, d=50, n=32), seed=5, large=dict(pre=PRE),
+                    note="pre-activations in the hundreds"),
     ]
 
 
@@ -101,6 +105,9 @@ def _softmax_cases() -> list[Case]:
         Case("large logits around 1000", (1000.0 + rng.normal(scale=5.0, size=(2, 6)),)),
         Case("two rows 1000 apart", (rows_apart,)),
         Case("B=1, V=4", (rng.normal(size=(1, 4)),)),
+        *(Case(f"(B, T, V) = (3, 4, 6), {name}", (z,)) for name, z in softmax_logits(rng, (3, 4, 6))),
+        *size_cases(lambda rng, B, T, V: (rng.normal(scale=2.0, size=(B, T, V)),), dict(B=2, T=3, V=5),
+                    dict(B=4, T=20, V=50), seed=12, ones=("B", "T")),
     ]
 
 
@@ -160,7 +167,23 @@ def _loss_cases() -> list[Case]:
         _loss_case("B=1, T=1", 1, 1, 6, seed=23),
         _loss_case("large logits around 1000", 2, 2, 4, seed=25, scale=5.0, shift=1000.0),
         Case(low.name, (logits, targets)),
+        *_concept_loss_cases(np.random.default_rng(26), (3, 4, 6)),
+        *size_cases(_loss_inputs, dict(B=2, T=3, V=5), dict(B=4, T=20, V=50), seed=27, ones=("B", "T")),
     ]
+
+
+def _loss_inputs(rng: np.random.Generator, B: int, T: int, V: int) -> tuple[np.ndarray, np.ndarray]:
+    return rng.normal(scale=2.0, size=(B, T, V)), rng.integers(0, V, size=(B, T))
+
+
+def _concept_loss_cases(rng: np.random.Generator, shape: tuple[int, int, int]) -> list[Case]:
+    """Every softmax concept, and targets far below their rows on top of each."""
+    cases = []
+    for name, z in softmax_logits(rng, shape):
+        y = rng.integers(0, shape[-1], size=shape[:-1])
+        cases += [Case(f"{shape}, {name}", (z, y)),
+                  Case(f"{shape}, {name}, every other target 800 below its row's max", (far_below(z, y), y))]
+    return cases
 
 
 def _pick(logp: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -209,7 +232,9 @@ LM_LOSS = Exercise(
 def _ppl_cases() -> list[Case]:
     # np.float64, not a Python float: with a Python float, 1 / J raises ZeroDivisionError at J = 0 and the
     # learner's exp(1/J) never matches the registered mistake (which NumPy division makes inf)
-    return [Case(f"J = {j}", (np.float64(j),)) for j in (1.0, 4.605170185988092, 0.25, 2.302585092994046, 0.0)]
+    # 700 keeps exp(J) finite in float64 (about 1e304) but not in float32; ln 50 is a uniform guess over 50 words
+    return [Case(f"J = {j}", (np.float64(j),)) for j in (1.0, 4.605170185988092, 0.25, 2.302585092994046, 0.0,
+                                                         700.0, float(np.log(50.0)))]
 
 
 PERPLEXITY = Exercise(
