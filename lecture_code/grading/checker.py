@@ -18,6 +18,7 @@ mistake's hint by name. The checker never raises at the learner.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import traceback
 import warnings
@@ -132,7 +133,7 @@ class Exercise:
     rtol: float = 1e-9
     atol: float = 1e-12
     timeout: float = 10.0
-    error_hints: Sequence[tuple[str, str]] = ()  # (text in the exception message, hint)
+    error_hints: Sequence[tuple[str, str]] = ()  # (regular expression found in the exception text, hint)
     validate: Validator | None = None
     fresh_output: bool = False  # the text asks for new objects: the result may share nothing with the arguments
 
@@ -261,6 +262,24 @@ def diagnose(ex: Exercise, learner: Sequence[Outcome], cases: Sequence[Case]) ->
 
 
 # --------------------------------------------------------------------------------------------
+# Hints chosen by the text of an exception
+
+MATMUL_ERRORS = ("matmul", "not aligned", "remapped shapes")  # @ and np.matmul, np.dot, np.einsum
+BROADCAST_ERROR = "could not be broadcast together with shapes"  # an element-wise +, -, *, /
+
+
+def shape_hints(matmul: str, broadcast: str) -> tuple[tuple[str, str], ...]:
+    """``error_hints`` that tell a matrix product with mismatched shapes (``matmul``) from an element-wise
+    operation between arrays that do not broadcast (``broadcast``), e.g. a bias of the wrong shape."""
+    return (*((pattern, matmul) for pattern in MATMUL_ERRORS), (BROADCAST_ERROR, broadcast))
+
+
+def error_hint(ex: Exercise, text: str) -> str | None:
+    """The first of the exercise's ``error_hints`` whose pattern (a regular expression) the text matches."""
+    return next((hint for pattern, hint in ex.error_hints if re.search(pattern, text)), None)
+
+
+# --------------------------------------------------------------------------------------------
 # The check itself
 
 FRESH = ("{fn} must return new objects, so that changing the result later cannot change the caller's data: "
@@ -359,7 +378,7 @@ def run_check(ex: Exercise, fn: Any, timeout: float | None = None) -> Result:
             mistake = diagnose(ex, first, cases)
             hint, name = (mistake.hint, mistake.name) if mistake else (None, None)
             if status is Status.ERROR and hint is None:
-                hint = next((h for pat, h in ex.error_hints if pat in out.error_text), None)
+                hint = error_hint(ex, out.error_text)
             return Result(ex.id, status, msg, hint=hint, mistake=name, case=case.name)
         for case, out, exp in zip(cases, second, expected, strict=True):
             found = _problem(ex, case, out, exp)

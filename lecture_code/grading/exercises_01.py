@@ -16,12 +16,15 @@ from ..numpy_rnn import rnn_step as rnn_step_ref
 from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
 from .cases import PRE, far_below, scaled, size_cases, softmax_logits
-from .checker import Case, Exercise, Mistake
+from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
 from .sampling import MISTAKES as SAMPLING_MISTAKES
 from .sampling import validate_sampler
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. Rows are examples (batch-first): h_prev is (B, n), "
               "e_t is (B, d), W_h is (n, n) and W_e is (n, d), so the step is h_prev @ W_h.T + e_t @ W_e.T + b1.")
+
+BIAS_HINT = ("two arrays of different shapes were added element-wise: h_prev @ W_h.T and e_t @ W_e.T are both "
+             "(B, n), and the bias b1 (n,) is added to every row as it is (no b1[:, None], no reshape to a column).")
 
 # ---------------------------------------------------------------------------------------------
 # rnn_step
@@ -62,7 +65,7 @@ RNN_STEP = Exercise(
     reference=rnn_step_ref,
     make_cases=_rnn_cases,
     arg_names=("e_t", "h_prev", "W_h", "W_e", "b1"),
-    error_hints=(("matmul", SHAPE_HINT), ("shapes", SHAPE_HINT), ("broadcast", SHAPE_HINT)),
+    error_hints=shape_hints(SHAPE_HINT, BIAS_HINT),
     mistakes=(
         Mistake("missing tanh", "you returned the pre-activation W_h h(t-1) + W_e e(t) + b1. "
                 "Apply the nonlinearity: h(t) = tanh(...).",
@@ -123,7 +126,7 @@ SOFTMAX = Exercise(
     reference=softmax_ref,
     make_cases=_softmax_cases,
     arg_names=("z",),
-    error_hints=(("broadcast", "keep the summed axis so it broadcasts: z.sum(axis=-1, keepdims=True)."),),
+    error_hints=((BROADCAST_ERROR, "keep the summed axis so it broadcasts: z.sum(axis=-1, keepdims=True)."),),
     mistakes=(
         Mistake("softmax overflow", "exp(1000) overflows to inf and inf/inf is NaN. Subtract each row's max "
                 "first: softmax(z) = softmax(z - max(z)), which changes nothing mathematically.",

@@ -23,12 +23,14 @@ from ..numpy_rnn import PARAM_NAMES, init_rnn_lm_params, rnn_lm_backward, rnn_lm
 from ..numpy_rnn import rnn_backward as rnn_backward_ref
 from ..numpy_rnn import rnn_step_backward as rnn_step_backward_ref
 from .cases import GRAD, size_cases
-from .checker import Case, Exercise, Mistake, Result, Status, call, run_check
+from .checker import Case, Exercise, Mistake, Result, Status, call, run_check, shape_hints
 from .exercises_01 import rnn_step_inputs
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. On batch-first rows da is (B, n), W_h is (n, n) and W_e "
               "is (n, d): de = da @ W_e, dh_prev = da @ W_h, dW_h = da.T @ h_prev, dW_e = da.T @ e_t.")
-ERROR_HINTS = (("matmul", SHAPE_HINT), ("shapes", SHAPE_HINT), ("broadcast", SHAPE_HINT))
+ERROR_HINTS = shape_hints(SHAPE_HINT, "two arrays of different shapes met element-wise: dh, h and da are all (B, n), "
+                          "one row per example; db1 = da.sum(axis=0) is (n,), and each weight gradient has the "
+                          "shape of its weight.")
 
 # ---------------------------------------------------------------------------------------------
 # rnn_step_backward

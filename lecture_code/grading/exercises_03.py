@@ -24,7 +24,7 @@ from ..numpy_tagging import masked_mean_loss as masked_mean_loss_ref
 from ..numpy_tagging import pool_hidden_states as pool_hidden_states_ref
 from ..numpy_tagging import tagger_logits as tagger_logits_ref
 from .cases import far_below, lengths_below, size_cases, softmax_logits
-from .checker import Case, Exercise, Mistake
+from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
 
 # ---------------------------------------------------------------------------------------------
 # tagger_logits
@@ -61,7 +61,8 @@ TAGGER_LOGITS = Exercise(
     reference=tagger_logits_ref,
     make_cases=_tagger_cases,
     arg_names=("H", "W_o", "b_o"),
-    error_hints=(("matmul", TAGGER_SHAPE_HINT), ("shapes", TAGGER_SHAPE_HINT), ("broadcast", TAGGER_SHAPE_HINT)),
+    error_hints=shape_hints(TAGGER_SHAPE_HINT, "the bias b_o (K,) is added to the (B, T, K) scores as it is: no "
+                            "reshape to a column, no b_o[:, None]."),
     mistakes=(
         Mistake("W_o not transposed", "with batch-first rows, W_o h(t) becomes H @ W_o.T, not H @ W_o.",
                 lambda H, W, b: H @ W + b),
@@ -244,8 +245,10 @@ POOL_HIDDEN_STATES = Exercise(
     reference=pool_hidden_states_ref,
     make_cases=_pool_cases,
     arg_names=("H", "lengths", "mode"),
-    error_hints=(("could not be broadcast", "lengths is (B,): to divide the (B, n) sums by it, give it an axis, "
-                  "lengths[:, None]."),
+    error_hints=((BROADCAST_ERROR + r" \(\d+,\d+\) \(\d+,\)", "lengths is (B,): to divide the (B, n) sums by it, "
+                  "give it an axis, lengths[:, None]."),
+                 (BROADCAST_ERROR + r" \(\d+,\d+,\d+\) \(\d+,\d+\)", "the mask of real tokens is (B, T): give it a "
+                  "last axis, mask[..., None], to combine it with H (B, T, n)."),
                  ("out of bounds", "sentence b's tokens are at positions 0, ..., lengths[b] - 1.")),
     mistakes=(
         Mistake("'last' taken from the padded end", "the final hidden state of sentence b is at its last REAL "

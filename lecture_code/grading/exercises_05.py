@@ -23,14 +23,15 @@ from ..numpy_lstm import lstm_params_from_torch as lstm_params_from_torch_ref
 from ..numpy_lstm import lstm_step as lstm_step_ref
 from ..numpy_lstm import lstm_step_backward as lstm_step_backward_ref
 from .cases import GRAD, PRE, scaled, size_cases
-from .checker import Case, Exercise, Mistake
+from .checker import Case, Exercise, Mistake, shape_hints
 
 Params = dict[str, np.ndarray]
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. Rows are examples (batch-first): h_prev is (B, n), x_t is "
               "(B, d), every W_· is (n, n) and every U_· is (n, d), so a gate's pre-activation is "
               "h_prev @ W.T + x_t @ U.T + b.")
-ERROR_HINTS = (("matmul", SHAPE_HINT), ("shapes", SHAPE_HINT), ("broadcast", SHAPE_HINT))
+ERROR_HINTS = shape_hints(SHAPE_HINT, "two arrays of different shapes met element-wise: every gate, c̃, the states "
+                          "and the cell are (B, n), and each bias (n,) is added to (B, n) rows as it is.")
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -256,10 +257,10 @@ LSTM_STEP_BACKWARD = Exercise(
     make_cases=_backward_cases,
     arg_names=("dh", "dc", "cache"),
     output_names=("dx_t", "dh_prev", "dc_prev", "grads"),
-    error_hints=(("matmul", "on batch-first rows a gate's pre-activation gradient da is (B, n): dx_t gets "
-                  "da @ U (U is (n, d)), dh_prev gets da @ W, dW = da.T @ h_prev, dU = da.T @ x_t."),
-                 ("broadcast", "every gradient has the shape of what it belongs to: (B, n) for gates and states, "
-                  "(n, n) for W_·, (n, d) for U_·, (n,) for b_·.")),
+    error_hints=shape_hints("on batch-first rows a gate's pre-activation gradient da is (B, n): dx_t gets da @ U "
+                            "(U is (n, d)), dh_prev gets da @ W, dW = da.T @ h_prev, dU = da.T @ x_t.",
+                            "every gradient has the shape of what it belongs to: (B, n) for gates and states, "
+                            "(n, n) for W_·, (n, d) for U_·, (n,) for b_·."),
     mistakes=(
         Mistake("tanh(c) derivative missed", "h(t) = o ⊙ tanh(c(t)), so dh reaches c(t) as dh ⊙ o ⊙ (1 - "
                 "tanh(c(t))**2); you left out the tanh derivative.", _backward_with(tanh_grad=False)),

@@ -22,7 +22,7 @@ from ..birnn import birnn_forward as birnn_forward_ref
 from ..birnn import stacked_rnn_forward as stacked_rnn_forward_ref
 from ..numpy_rnn import rnn_step
 from .cases import PRE, lengths_below, scaled, size_cases
-from .checker import Case, Exercise, Mistake
+from .checker import Case, Exercise, Mistake, shape_hints
 
 
 def _params(rng: np.random.Generator, d: int, n: int) -> dict[str, np.ndarray]:
@@ -145,7 +145,9 @@ BIRNN_FORWARD = Exercise(
     reference=birnn_forward_ref,
     make_cases=_birnn_cases,
     arg_names=("x", "lengths", "params_fwd", "params_bwd"),
-    error_hints=(("matmul", BIRNN_SHAPE_HINT), ("broadcast", BIRNN_SHAPE_HINT)),
+    error_hints=shape_hints(BIRNN_SHAPE_HINT, "two arrays of different shapes met element-wise: each direction's "
+                            "states are (B, T, n), H is (B, T, 2n), and a mask of real tokens needs a last axis, "
+                            "(B, T, 1), to multiply them."),
     mistakes=(
         Mistake("backward outputs not re-reversed", "the backward RNN reads the tokens last to first, so its k-th "
                 "state belongs to position lengths[b]-1-k. Reverse its states back before concatenating: "
@@ -286,7 +288,8 @@ STACKED_RNN_FORWARD = Exercise(
     make_cases=_stacked_cases,
     arg_names=("x", "layers", "h0"),
     output_names=("H", "h_final"),
-    error_hints=(("matmul", STACKED_SHAPE_HINT), ("broadcast", STACKED_SHAPE_HINT)),
+    error_hints=shape_hints(STACKED_SHAPE_HINT, "two arrays of different shapes met element-wise: each layer's "
+                            "states are (B, T, n), h0[i] is (B, n), and each bias (n,) is added to (B, n) rows."),
     mistakes=(
         Mistake("every layer reads the raw input", "the hidden states of layer i are the INPUTS of layer i+1: "
                 "feed each layer the states the layer below returned, not x (only layer 0 reads x).",
