@@ -65,7 +65,7 @@ def softmax_logits(rng: np.random.Generator, shape: tuple[int, ...], scale: floa
     rows = apart.reshape(-1, V)
     rows[1::2] -= 1000.0  # every other row (position) far below the global max
     wide = rng.normal(scale=scale, size=shape)
-    wide.reshape(-1, V)[-1] = rng.permutation(np.linspace(-760.0, 760.0, V))  # max - mean = 760 > 709
+    wide.reshape(-1, V)[0] = rng.permutation(np.linspace(-760.0, 760.0, V))  # max - mean = 760 > 709; a real token
     large = 1000.0 + rng.normal(scale=5.0, size=shape)
     return [("rows 1000 apart (subtract each row's own max)", apart),
             ("a row 1520 wide, from -760 to 760 (exp of its spread overflows)", wide),
