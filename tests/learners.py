@@ -168,24 +168,15 @@ class LyingFloat(float):
     __hash__ = float.__hash__
 
 
-class LyingInt(int):
-    def __eq__(self, other: object) -> bool:
-        return True
-
-    def __ne__(self, other: object) -> bool:
-        return False
-
-    __hash__ = int.__hash__
+def _always_equal(base: type) -> type:
+    """A subclass of ``base`` whose ``==`` is always True and ``!=`` always False."""
+    return type(f"Lying{base.__name__.title()}", (base,), {"__eq__": lambda self, other: True,
+                                                           "__ne__": lambda self, other: False,
+                                                           "__hash__": base.__hash__})
 
 
-class LyingStr(str):
-    def __eq__(self, other: object) -> bool:
-        return True
-
-    def __ne__(self, other: object) -> bool:
-        return False
-
-    __hash__ = str.__hash__
+LyingInt = _always_equal(int)
+LyingStr = _always_equal(str)
 
 
 class LyingList(list):
