@@ -1,15 +1,20 @@
 """The exercise checker: run a learner's function on seeded inputs and explain what is wrong.
 
 An :class:`Exercise` bundles a reference implementation, a list of seeded input
-:class:`Case` s (distinct sizes, plus edge cases), and the known :class:`Mistake` s, each
-written as a small wrong implementation. :func:`run_check` calls the learner's function on
-every case (in a thread, with a timeout), and the first problem it finds sets the status:
+:class:`Case` s (distinct sizes, edge cases, and the concept cases of :mod:`.cases`), and the
+known :class:`Mistake` s, each written as a small wrong implementation. :func:`run_check` first
+computes every reference (with NumPy as it was at import time), then calls the learner's function
+on every case, twice over (in a thread, with a timeout; the result and the arguments are turned
+into plain data inside that thread, see :mod:`.plain`), and the first problem it finds sets the
+status:
 
 ``not_implemented``  the function still raises ``NotImplementedError``;
 ``timeout``          a call ran past the time limit;
 ``error``            the function raised;
-``fail``             wrong type, shape, dtype, NaN/Inf, an input changed in place, or wrong values;
-``pass``             every case agrees with the reference in float64.
+``fail``             wrong type, shape, dtype, NaN/Inf, an input changed in place, wrong values, a
+                     different answer the second time, or (where the text asks for new objects)
+                     the caller's objects returned;
+``pass``             every case agrees with the reference in float64, both times.
 
 A learner's result that reproduces a known mistake's output on every case gets that
 mistake's hint by name. The checker never raises at the learner.

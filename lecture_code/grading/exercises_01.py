@@ -3,6 +3,9 @@
 Each exercise lists its seeded cases (sizes chosen distinct, so that a transposed matrix
 fails on its shape, plus the edge cases B = 1, T = 1, zero state) and its known mistakes,
 each written as the wrong code a learner would write.
+The concept cases of :mod:`.cases` come on top: B = 1, n = 1 and a stress case at realistic sizes
+for every exercise, and rows far apart, a row wider than 709 and targets far below their rows for
+whatever computes a softmax.
 """
 
 from __future__ import annotations

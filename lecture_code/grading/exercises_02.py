@@ -1,5 +1,8 @@
 """Exercise set 2: backpropagation through time, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 One step's backward pass, BPTT over a whole sequence, and one plain SGD step on the RNN-LM.
 The cases use distinct sizes (so a transposed matrix fails on its shape), a square W_e (d = n,
 where a transpose is caught by its values only), B = 1, T = 1 and a zero initial state. Each known

@@ -1,5 +1,8 @@
 """Exercise set 3: other uses of RNNs, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 A tagger's per-token scores, its cross-entropy over the real tokens of a padded batch, pooling the
 hidden states of a sentence into one vector (final state, max or mean), and the entity spans of BIO
 tags. The cases use distinct sizes (so a transposed W_o fails on its shape), B = 1, T = 1, sentences

@@ -1,5 +1,8 @@
 """Exercise set 4: vanishing and exploding gradients, in NumPy, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 Gradient-norm clipping (Pascanu et al. 2013, Algorithm 1) over a dict of gradients, the Jacobian
 dh(T)/dh(0) of a tanh RNN as a product of step Jacobians, and the norm of a gradient sent back
 l steps through a linear RNN. The cases use distinct sizes, a non-symmetric and a non-normal W_h

@@ -1,5 +1,8 @@
 """Exercise set 5: the LSTM and the GRU, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 One LSTM step; torch's stacked LSTM weights split into the lecture's names; one LSTM step's backward
 pass; one GRU step. W_· is hidden-to-hidden (n, n), U_· input-to-hidden (n, d), b_· a bias (n,), and a
 column-vector product W h is ``h @ W.T`` on batch-first rows. The cases use distinct sizes (n != d, so a

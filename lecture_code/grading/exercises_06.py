@@ -1,5 +1,8 @@
 """Exercise set 6: bidirectional and multi-layer (stacked) RNNs, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 Both exercises use vanilla tanh cells with a params dict {"W_h" (n, n), "W_e" (n, d), "b1" (n,)}; one step is
 ``rnn_step(x_t, h_prev, W_h, W_e, b1) = tanh(h_prev @ W_h.T + x_t @ W_e.T + b1)``.
 
