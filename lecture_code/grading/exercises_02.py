@@ -28,6 +28,7 @@ from ..numpy_rnn import rnn_step_backward as rnn_step_backward_ref
 from .cases import GRAD, size_cases
 from .checker import Case, Exercise, Mistake, Result, Status, call, run_check, shape_hints
 from .exercises_01 import rnn_step_inputs
+from .plain import pristine_numpy
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. On batch-first rows da is (B, n), W_h is (n, n) and W_e "
               "is (n, d): de = da @ W_e, dh_prev = da @ W_h, dW_h = da.T @ h_prev, dW_e = da.T @ e_t.")
@@ -333,7 +334,8 @@ def _loss_curve(fn: Callable[..., Any], timeout: float) -> list[float] | None:
     """The reference loss on the fixed batch before and after each of CURVE_STEPS learner steps (None if a
     step fails or returns something that is not a parameter dict)."""
     params, tokens, h0 = _curve_batch()
-    losses = [rnn_lm_forward(params, tokens, h0)[0]]
+    with pristine_numpy():
+        losses = [rnn_lm_forward(params, tokens, h0)[0]]
     for _ in range(CURVE_STEPS):
         out = call(fn, (params, tokens, h0, CURVE_LR), timeout)
         if not out.ok or not isinstance(out.value, tuple | list) or len(out.value) != 2:
@@ -343,7 +345,7 @@ def _loss_curve(fn: Callable[..., Any], timeout: float) -> list[float] | None:
             return None
         try:
             params = {k: np.asarray(new[k], dtype=np.float64) for k in PARAM_NAMES}
-            with np.errstate(all="ignore"):
+            with pristine_numpy(), np.errstate(all="ignore"):
                 losses.append(rnn_lm_forward(params, tokens, h0)[0])
         except (TypeError, ValueError, IndexError):
             return None

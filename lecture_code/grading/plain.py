@@ -81,14 +81,14 @@ def to_plain(x: Any, depth: int = 0) -> Any:
     if name.startswith("torch."):
         return Refused(name, f"returned a {name}; this exercise works in NumPy, so return a NumPy array")
     # type(x), unlike isinstance, cannot be fooled by a `__class__` property
+    if issubclass(t, str):  # also NumPy's np.str_, e.g. a tag taken from an array of tags
+        return str.__str__(x)
     if issubclass(t, bool | np.generic):
         return Refused(name)
     if issubclass(t, int):
         return int.__int__(x)
     if issubclass(t, float):
         return float.__float__(x)
-    if issubclass(t, str):
-        return str.__str__(x)
     if issubclass(t, tuple | list):
         base = tuple if issubclass(t, tuple) else list
         n = base.__len__(x)
