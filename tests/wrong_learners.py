@@ -68,7 +68,8 @@ def _sample_with(rule: str):
             return logits.argmax(axis=-1)
         t = max(temperature, 0.1) if rule == "temperature clamped at 0.1" else temperature
         z = logits / t
-        p = np.exp(z - z.max(axis=-1, keepdims=True))
+        shift = {"global max subtracted": z.max(), "row mean subtracted": z.mean(axis=-1, keepdims=True)}
+        p = np.exp(z - shift.get(rule, z.max(axis=-1, keepdims=True)))
         p /= p.sum(axis=-1, keepdims=True)
         if rule == "V = 7 hard-coded":
             return np.array([rng.choice(7, p=row) for row in p])
@@ -135,6 +136,17 @@ def sgd_norm_clipped(params, tokens, h0, lr):
     norm = np.sqrt(sum(np.sum(grads[k] ** 2) for k in PARAM_NAMES))
     scale = min(1.0, 5.0 / norm)  # clipping from chapter 4, left in
     return {k: params[k] - lr * scale * grads[k] for k in PARAM_NAMES}, loss
+
+
+def _sgd_own_loss(logp):
+    """The reference's update, but the loss computed by the learner's own log-softmax of the logits."""
+    def sgd(params, tokens, h0, lr):
+        from lecture_code.numpy_rnn import PARAM_NAMES, rnn_lm_backward, rnn_lm_forward
+        _, cache = rnn_lm_forward(params, tokens[:, :-1], h0, targets=tokens[:, 1:])
+        grads = rnn_lm_backward(cache)
+        loss = _lm_loss_with(logp)(cache["logits"], tokens[:, 1:])
+        return {k: params[k] - lr * grads[k] for k in PARAM_NAMES}, loss
+    return sgd
 
 
 def tagger_bias_column(H, W_o, b_o):
@@ -271,11 +283,14 @@ SPECIFIC = {
     "perplexity": {"float32": perplexity_float32, "overflow guard min(J, 100)": perplexity_guarded,
                    "Taylor series of exp": perplexity_series},
     "sample_next": {k: _sample_with(k) for k in ("greedy below 0.1", "temperature clamped at 0.1",
-                                                 "V = 7 hard-coded", "a number for one row")},
+                                                 "V = 7 hard-coded", "a number for one row",
+                                                 "global max subtracted", "row mean subtracted")},
     "rnn_step_backward": {"element-wise clipping left in": _clipped("rnn_step_backward")},
     "rnn_backward": {"truncated to 20 steps": bptt_truncated, "element-wise clipping left in":
                      _clipped("rnn_backward")},
-    "sgd_step": {"norm clipping at 5 left in": sgd_norm_clipped},
+    "sgd_step": {"norm clipping at 5 left in": sgd_norm_clipped,
+                 **{f"loss with its own log-softmax, {k}": _sgd_own_loss(f) for k, f in LOGP.items()
+                    if k in ("log(p + 1e-12)", "shifted by the row's mean", "shifted by each sequence's max")}},
     "tagger_logits": {"bias as a column": tagger_bias_column},
     "masked_mean_loss": {k: _masked_loss_with(f) for k, f in LOGP.items()},
     "pool_hidden_states": {"B = 1 taken as unpadded": pool_b1_shortcut,

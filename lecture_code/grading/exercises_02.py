@@ -259,7 +259,8 @@ def _sgd_case(name: str, B: int, T: int, V: int, d: int, n: int, lr: float, seed
 
 def _sgd_inputs(rng: np.random.Generator, B: int, T: int, V: int, d: int, n: int, lr: float = 0.1,
                 zero_state: bool = False, big_U: float = 1.0) -> tuple[Any, ...]:
-    """With ``big_U``, U is that much larger and the gradient's global norm is in the hundreds."""
+    """With ``big_U`` (300), U is that much larger: the logits meet every softmax concept (values over 1000, rows
+    wider than 709, targets far below their row's max) and the gradient's global norm is in the hundreds."""
     params = init_rnn_lm_params(V, d, n, rng, scale=0.5)
     params["U"] = big_U * params["U"]
     tokens = rng.integers(0, V, size=(B, T + 1))
@@ -276,7 +277,8 @@ def _sgd_cases() -> list[Case]:
                   zero_state=True),
         _sgd_case("d = n = 4, B=3, T=5, V=6, lr=0.05", 3, 5, 6, 4, 4, lr=0.05, seed=55),
         *size_cases(_sgd_inputs, dict(B=3, T=6, V=7, d=4, n=5), dict(B=4, T=20, V=50, d=16, n=32), seed=56,
-                    large=dict(big_U=60.0), note="U 60 times larger: a gradient of global norm about 200"),
+                    large=dict(big_U=300.0), note="U 300 times larger: logits over 1000, rows 2000 wide, targets over "
+                    "1000 below their rows' max, a gradient of global norm about 500"),
     ]
 
 

@@ -29,6 +29,10 @@ CLOSE_LOGITS = np.array([
     [1.0, 0.9, 0.8, -0.5, 0.2, -1.0, 0.85],
     [0.3, -0.2, 0.25, 0.1, 0.28, -2.0, 0.0],
 ])
+# The softmax concepts: rows 1000 apart (a global max underflows the lower row) and a row 1520 wide whose two
+# top tokens both stay likely (0.62 and 0.38) while exp of z minus the row's mean or min overflows for both.
+FAR_ROWS = BASE_LOGITS - np.array([[0.0], [1000.0], [0.0]])
+WIDE_ROW = np.array([[-760.0, 759.5, -760.0, -760.0, 760.0, -760.0, -760.0], BASE_LOGITS[1]])
 # (name, logits rows, temperature); "0.05 with logits up to 40" needs the max subtracted: z / τ reaches 800.
 CASES = [
     ("temperature 1", BASE_LOGITS, 1.0),
@@ -36,6 +40,8 @@ CASES = [
     ("temperature 2", BASE_LOGITS, 2.0),
     ("temperature 0.05 with logits up to 40", 20.0 * BASE_LOGITS, 0.05),
     ("low temperature 0.08 on ordinary logits (several tokens stay likely)", CLOSE_LOGITS, 0.08),
+    ("rows 1000 apart, temperature 1", FAR_ROWS, 1.0),
+    ("a row 1520 wide, from -760 to 760, temperature 1", WIDE_ROW, 1.0),  # the other row 758 below its max
     ("V = 50 (a realistic vocabulary), temperature 0.7", np.random.default_rng(150).normal(scale=1.5, size=(2, 50)),
      0.7),
 ]
