@@ -204,8 +204,10 @@ def _stacked_cases() -> list[Case]:
                       h0="None"),
         _stacked_case("L=2 layers, d = n = 4, B=3, T=3, h0 given", 3, 3, 4, 4, 2, seed=614),
         _stacked_case("B=1, T=1, L=2 layers, d=2, n=5, h0 given", 1, 1, 2, 5, 2, seed=615),
-        *size_cases(_stacked_inputs, dict(B=2, T=5, d=3, n=4, L=3), dict(B=4, T=24, d=16, n=32, L=3), seed=616,
-                    large=dict(pre=PRE), note="pre-activations in the hundreds"),
+        *(case for k, h0 in enumerate(("given", "None", "omitted"))  # every way of passing h0 meets B = 1 and n = 1
+          for case in size_cases(_stacked_inputs, dict(B=2, T=5, d=3, n=4, L=3), dict(B=4, T=24, d=16, n=32, L=3),
+                                 seed=616 + 20 * k, extra=dict(h0=h0), large=dict(pre=PRE), label=f"h0 {h0}: ",
+                                 note="pre-activations in the hundreds")),
     ]
 
 
