@@ -40,24 +40,58 @@ def _tanh_by_sigmoid(a: np.ndarray) -> np.ndarray:
     return 2.0 / (1.0 + np.exp(-2.0 * a)) - 1.0  # exp(-2a) may overflow to inf: 2/inf - 1 = -1, still right
 
 
-EXTRA_CORRECT: list[tuple[str, Callable[..., Any]]] = [
-    ("rnn_step", lambda e, h, Wh, We, b: _tanh_by_sigmoid(np.hstack([h, e]) @ np.hstack([Wh, We]).T + b)),
-    ("lstm_step", wrong_learners._lstm_with(_sigmoid_by_tanh, np.tanh)),
-    ("lstm_step", wrong_learners._lstm_with(lambda a: 1.0 / (1.0 + np.exp(-a)), _tanh_by_sigmoid)),
-    ("gru_step", wrong_learners._gru_with(_sigmoid_by_tanh, np.tanh)),
-    ("stacked_rnn_forward", lambda x, layers, h0=None: _stacked_stable(x, layers, h0)),
-    ("clip_grad_norm", lambda grads, t: {k: np.array(g) * min(1.0, t / max(np.linalg.norm(np.concatenate(
-        [v.ravel() for v in grads.values()])), 1e-300)) for k, g in grads.items()}),
-    ("entity_spans", lambda tags: [tuple(s) for s in wrong_learners._ref("entity_spans")(list(tags))]),
-]
+def _lstm_backward_fused(dh, dc, cache):
+    """All four gates at once: one (B, 4n) gradient against the stacked (4n, n) and (4n, d) weights."""
+    p, gates = cache["params"], "fioc"
+    y = np.concatenate([cache[g] for g in ("f", "i", "o", "c_tilde")], axis=1)
+    tanh_c = np.tanh(cache["c"])
+    dc_total = dc + dh * cache["o"] * (1 - tanh_c**2)
+    dy = np.concatenate([dc_total * cache["c_prev"], dc_total * cache["c_tilde"], dh * tanh_c,
+                         dc_total * cache["i"]], axis=1)
+    n = dh.shape[1]
+    deriv = np.concatenate([y[:, :3 * n] * (1 - y[:, :3 * n]), 1 - y[:, 3 * n:] ** 2], axis=1)
+    da = dy * deriv
+    W = np.concatenate([p[f"W_{g}"] for g in gates])
+    U = np.concatenate([p[f"U_{g}"] for g in gates])
+    dW, dU, db = da.T @ cache["h_prev"], da.T @ cache["x_t"], da.sum(axis=0)
+    grads = {}
+    for k, g in enumerate(gates):
+        rows = slice(k * n, (k + 1) * n)
+        grads[f"W_{g}"], grads[f"U_{g}"], grads[f"b_{g}"] = dW[rows], dU[rows], db[rows]
+    return da @ U, da @ W, dc_total * cache["f"], grads
 
 
-def _stacked_stable(x: np.ndarray, layers: list[dict[str, np.ndarray]], h0: np.ndarray | None) -> tuple:
+def _lstm_params_by_reshape(w_ih, w_hh, b_ih, b_hh):
+    n = w_hh.shape[1]
+    U, W, b = w_ih.reshape(4, n, -1), w_hh.reshape(4, n, n), (b_ih + b_hh).reshape(4, n)
+    return {f"{m}_{g}": a[k].copy() for k, g in enumerate("ifco") for m, a in (("W", W), ("U", U), ("b", b))}
+
+
+def _norms_by_matrix_power(W_h, g, L):
+    return np.linalg.norm(np.stack([g @ np.linalg.matrix_power(W_h, l) for l in range(L + 1)]), axis=1)
+
+
+def _stacked_stable(x: np.ndarray, layers: list[dict[str, np.ndarray]], h0: np.ndarray | None = None) -> tuple:
     H = x
     for i, p in enumerate(layers):
         h = np.zeros((len(x), len(p["W_h"]))) if h0 is None else h0[i]
         H = wrong_learners._run(H, p, h, tanh=_tanh_by_sigmoid)
     return H, H[:, -1]
+
+
+EXTRA_CORRECT: list[tuple[str, Callable[..., Any]]] = [
+    ("rnn_step", lambda e, h, Wh, We, b: _tanh_by_sigmoid(np.hstack([h, e]) @ np.hstack([Wh, We]).T + b)),
+    ("lstm_step", wrong_learners._lstm_with(_sigmoid_by_tanh, np.tanh)),
+    ("lstm_step", wrong_learners._lstm_with(lambda a: 1.0 / (1.0 + np.exp(-a)), _tanh_by_sigmoid)),
+    ("gru_step", wrong_learners._gru_with(_sigmoid_by_tanh, np.tanh)),
+    ("stacked_rnn_forward", _stacked_stable),
+    ("lstm_step_backward", _lstm_backward_fused),
+    ("lstm_params_from_torch", _lstm_params_by_reshape),
+    ("gradient_norms_over_distance", _norms_by_matrix_power),
+    ("clip_grad_norm", lambda grads, t: {k: np.array(g) * min(1.0, t / max(np.linalg.norm(np.concatenate(
+        [v.ravel() for v in grads.values()])), 1e-300)) for k, g in grads.items()}),
+    ("entity_spans", lambda tags: [tuple(s) for s in wrong_learners._ref("entity_spans")(list(tags))]),
+]
 
 
 CORRECT: list[tuple[str, Callable[..., Any]]] = [
