@@ -323,9 +323,8 @@ def _changed_arg(ex: Exercise, before: tuple[Any, ...], after: tuple[Any, ...]) 
 
 
 def _problem(ex: Exercise, case: Case, out: Outcome, expected: Any) -> tuple[Status, str] | None:
-    """What is wrong with one call's outcome (the status and a sentence), or None. A result that is right but
-    shares an argument's memory comes back as (PASS, sentence): the caller reports it only if nothing else is
-    wrong."""
+    """What is wrong with one call's outcome (the status and a sentence), or None. (A right result that shares
+    an argument's memory is :func:`_shared_problem`'s, reported only if nothing else is wrong.)"""
     if out.error is not None:
         return Status.ERROR, f"case '{case.name}': it raised {out.error_text}"
     changed = _changed_arg(ex, case.args, out.args_after)
@@ -336,11 +335,16 @@ def _problem(ex: Exercise, case: Case, out: Outcome, expected: Any) -> tuple[Sta
                              f"array instead of writing into an argument (avoid `+=`, `-=`, `out=` on inputs).{shared}")
     problem = compare(out.value, expected, rtol=ex.rtol, atol=ex.atol, names=tuple(ex.output_names),
                       exact=ex.kind == "exact")
-    if problem is not None:
-        return Status.FAIL, f"case '{case.name}': {problem}."
-    if out.shared is not None:
-        return Status.PASS, (f"case '{case.name}': the values are right, but the result is, or shares memory "
-                             f"with, the caller's `{out.shared}`. " + FRESH.format(fn=ex.signature))
+    return None if problem is None else (Status.FAIL, f"case '{case.name}': {problem}.")
+
+
+def _shared_problem(ex: Exercise, cases: Sequence[Case], outcomes: Sequence[Outcome]) -> Result | None:
+    """The first case whose result is, or shares memory with, one of the caller's arguments, if any."""
+    for case, out in zip(cases, outcomes, strict=True):
+        if out.shared is not None:
+            return Result(ex.id, Status.FAIL, f"case '{case.name}': the values are right, but the result is, or "
+                          f"shares memory with, the caller's `{out.shared}`. " + FRESH.format(fn=ex.signature),
+                          case=case.name)
     return None
 
 
@@ -371,13 +375,10 @@ def run_check(ex: Exercise, fn: Any, timeout: float | None = None) -> Result:
                 return Result(ex.id, Status.TIMEOUT, f"a call took longer than {timeout:g} s "
                               f"on case '{case.name}'. Look for an endless loop.", case=case.name)
     first, second = rounds
-    shared: tuple[Case, str] | None = None
     with pristine_numpy():
         for case, out, exp in zip(cases, first, expected, strict=True):
             found = _problem(ex, case, out, exp)
-            if found is not None and found[0] is Status.PASS:
-                shared = shared or (case, found[1])
-            if found is None or found[0] is Status.PASS:
+            if found is None:
                 continue
             status, msg = found
             mistake = diagnose(ex, first, cases)
@@ -388,9 +389,9 @@ def run_check(ex: Exercise, fn: Any, timeout: float | None = None) -> Result:
         for case, out, exp in zip(cases, second, expected, strict=True):
             found = _problem(ex, case, out, exp)
             if found is not None:
-                if found[0] is not Status.PASS:
-                    return Result(ex.id, found[0], f"called a second time with the same inputs, "
-                                  f"{found[1][:1].lower()}{found[1][1:]} {STATE}", case=case.name)
+                return Result(ex.id, found[0], f"called a second time with the same inputs, "
+                              f"{found[1][:1].lower()}{found[1][1:]} {STATE}", case=case.name)
+    shared = _shared_problem(ex, cases, first)
     if shared is not None:
-        return Result(ex.id, Status.FAIL, shared[1], case=shared[0].name)
+        return shared
     return Result(ex.id, Status.PASS, f"All {len(cases)} cases agree with the reference, each called twice.")
