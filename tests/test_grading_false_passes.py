@@ -133,7 +133,6 @@ def _wrong() -> list[tuple[str, str, Callable[..., Any]]]:
 
 
 WRONG = _wrong()
-TALLY: dict[str, dict[str, list[int]]] = {e: {"wrong": [0, 0], "correct": [0, 0]} for e in EXERCISES}
 
 
 _SNAPSHOT = {m: dict(vars(m)) for m in (np, np.linalg, np.random, np.testing)}
@@ -147,6 +146,26 @@ def _restore_numpy() -> None:
                 setattr(module, key, value)
 
 
+def _try(exercise: str) -> tuple[list[str], list[str], list[str]]:
+    """(kinds of the wrong implementations tried, those that passed, reports of correct ones that did not pass)."""
+    wrong = [(kind, fn) for e, kind, fn in WRONG if e == exercise]
+    false_passes = []
+    for kind, fn in wrong:
+        if quiet_check(exercise, fn).status is Status.PASS:
+            false_passes.append(kind)
+        _restore_numpy()  # a learner's patch must not leak into the next check
+    false_fails = [result.report() for fn in CORRECT_BY_EXERCISE[exercise]
+                   if not (result := quiet_check(exercise, fn))]
+    TALLY[exercise] = (len(wrong), len(wrong) - len(false_passes), len(CORRECT_BY_EXERCISE[exercise]),
+                       len(CORRECT_BY_EXERCISE[exercise]) - len(false_fails))
+    return [k for k, _ in wrong], false_passes, false_fails
+
+
+CORRECT_BY_EXERCISE = {e: [fn for ex, fn in CORRECT if ex == e] for e in EXERCISES}
+TALLY: dict[str, tuple[int, int, int, int]] = {}
+"""exercise -> (wrong tried, wrong rejected, correct tried, correct passed), filled by the tests."""
+
+
 @pytest.fixture(autouse=True)
 def _numpy_restored() -> Iterator[None]:
     yield
@@ -155,23 +174,10 @@ def _numpy_restored() -> Iterator[None]:
 
 @pytest.mark.parametrize("exercise", list(EXERCISES))
 def test_no_wrong_implementation_passes_and_every_correct_one_does(exercise: str) -> None:
-    false_passes, false_fails = [], []
-    wrong = [(kind, fn) for e, kind, fn in WRONG if e == exercise]
-    for kind, fn in wrong:
-        result = quiet_check(exercise, fn)
-        if result.status is Status.PASS:
-            false_passes.append(kind)
-        _restore_numpy()  # a learner's patch must not leak into the next check
-    correct = [fn for e, fn in CORRECT if e == exercise]
-    for fn in correct:
-        result = quiet_check(exercise, fn)
-        if not result:
-            false_fails.append(result.report())
-    TALLY[exercise] = {"wrong": [len(wrong), len(wrong) - len(false_passes)],
-                       "correct": [len(correct), len(correct) - len(false_fails)]}
+    wrong, false_passes, false_fails = _try(exercise)
     assert not false_passes, f"wrong implementations that pass: {false_passes}"
     assert not false_fails, "\n".join(false_fails)
-    assert len(wrong) >= 8 and len(correct) >= 2
+    assert len(wrong) >= 8 and len(CORRECT_BY_EXERCISE[exercise]) >= 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,11 +242,15 @@ def test_every_case_set_meets_the_concepts() -> None:
 
 
 def test_print_the_table(request: pytest.FixtureRequest) -> None:
+    """The numbers per exercise (computed here for any exercise another xdist worker tried)."""
+    for exercise in EXERCISES:
+        if exercise not in TALLY:
+            _try(exercise)
     lines = ["", f"{'exercise':30} {'wrong tried':>11} {'rejected':>9} {'correct tried':>13} {'passed':>7}"]
-    totals = [0, 0, 0, 0]
-    for exercise, t in TALLY.items():
-        row = [*t["wrong"], *t["correct"]]
-        totals = [a + b for a, b in zip(totals, row, strict=True)]
+    rows = [TALLY[e] for e in EXERCISES]
+    for exercise, row in zip(EXERCISES, rows, strict=True):
         lines.append(f"{exercise:30} {row[0]:>11} {row[1]:>9} {row[2]:>13} {row[3]:>7}")
+    totals = [sum(column) for column in zip(*rows, strict=True)]
     lines.append(f"{'total':30} {totals[0]:>11} {totals[1]:>9} {totals[2]:>13} {totals[3]:>7}")
     print_uncaptured(request, lines)
+    assert totals[0] == totals[1] and totals[2] == totals[3]
