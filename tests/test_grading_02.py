@@ -620,7 +620,7 @@ def test_sgd_gradient_ascent_reports_the_loss_going_up() -> None:
 
 def test_a_step_that_passes_the_cases_but_not_the_fixed_batch_fails() -> None:
     def lazy_on_big_batches(params, tokens, h0, lr):
-        if tokens.shape[0] > 3:  # the seeded cases have B <= 3; the fixed batch has B = 4
+        if tokens.shape == (4, 9):  # the fixed batch; no seeded case has these sizes
             return {k: params[k].copy() for k in numpy_rnn.PARAM_NAMES}, 0.0
         return sgd_unsplit_forward(params, tokens, h0, lr)
 

@@ -130,8 +130,8 @@ def loss_sentence_averages(logits, targets, mask):
 def loss_in_bits(logits, targets, mask):
     z = logits[mask]  # (N, K)
     z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    return float(-np.log2(p[np.arange(len(z)), targets[mask]]).mean())
+    log2_p = (z - np.log(np.exp(z).sum(axis=1, keepdims=True))) / np.log(2)
+    return float(-log2_p[np.arange(len(z)), targets[mask]].mean())
 
 
 def loss_plain_softmax(logits, targets, mask):

@@ -61,7 +61,9 @@ def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: boo
     else:
         try:
             result = run_check(EXERCISES[exercise_id], fn, timeout=timeout)
-        except Exception:  # a bug in the checker itself must not break the learner's notebook
+        except KeyboardInterrupt:  # the learner's code runs in a worker thread: only the user interrupts here
+            raise
+        except BaseException:  # a bug in the checker itself must not break the learner's notebook
             result = Result(exercise_id, Status.ERROR, "the checker itself failed; please report this with "
                             "the lines below.", details=traceback.format_exc().strip().splitlines()[-3:])
     if not quiet:

@@ -3,6 +3,9 @@
 Each exercise lists its seeded cases (sizes chosen distinct, so that a transposed matrix
 fails on its shape, plus the edge cases B = 1, T = 1, zero state) and its known mistakes,
 each written as the wrong code a learner would write.
+The concept cases of :mod:`.cases` come on top: B = 1, n = 1 and a stress case at realistic sizes
+for every exercise, and rows far apart, a row wider than 709 and targets far below their rows for
+whatever computes a softmax.
 """
 
 from __future__ import annotations
@@ -15,21 +18,26 @@ from ..numpy_rnn import perplexity as perplexity_ref
 from ..numpy_rnn import rnn_step as rnn_step_ref
 from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
-from .checker import Case, Exercise, Mistake
+from .cases import PRE, far_below, scaled, size_cases, softmax_logits
+from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
 from .sampling import MISTAKES as SAMPLING_MISTAKES
 from .sampling import validate_sampler
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. Rows are examples (batch-first): h_prev is (B, n), "
               "e_t is (B, d), W_h is (n, n) and W_e is (n, d), so the step is h_prev @ W_h.T + e_t @ W_e.T + b1.")
 
+BIAS_HINT = ("two arrays of different shapes were added element-wise: h_prev @ W_h.T and e_t @ W_e.T are both "
+             "(B, n), and the bias b1 (n,) is added to every row as it is (no b1[:, None], no reshape to a column).")
+
 # ---------------------------------------------------------------------------------------------
 # rnn_step
 
 
-def rnn_step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False
+def rnn_step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False, pre: float = 0.0
                     ) -> tuple[np.ndarray, ...]:
-    """Seeded inputs of one RNN step, ``(e_t, h_prev, W_h, W_e, b1)``; exercise set 2 reuses them."""
-    e_t = rng.normal(size=(B, d))
+    """Seeded inputs of one RNN step, ``(e_t, h_prev, W_h, W_e, b1)``; exercise set 2 reuses them. With ``pre``,
+    the embeddings are scaled so that the pre-activations are of that size."""
+    e_t = scaled(rng, (B, d), pre, d, 0.6)
     h_prev = np.zeros((B, n)) if zero_state else np.tanh(rng.normal(size=(B, n)))
     W_h = rng.normal(scale=0.6, size=(n, n))
     W_e = rng.normal(scale=0.6, size=(n, d))
@@ -47,6 +55,8 @@ def _rnn_cases() -> list[Case]:
         _rnn_case("B=1 (one sequence), d=2, n=3", 1, 2, 3, seed=2),
         _rnn_case("zero state h_prev = 0, B=2, d=3, n=6", 2, 3, 6, seed=3, zero_state=True),
         _rnn_case("d = n = 4 (W_e is square)", 3, 4, 4, seed=4),
+        *size_cases(rnn_step_inputs, dict(B=3, d=4, n=5), dict(B=8, d=50, n=32), seed=5, large=dict(pre=PRE),
+                    note="pre-activations in the hundreds"),
     ]
 
 
@@ -58,7 +68,7 @@ RNN_STEP = Exercise(
     reference=rnn_step_ref,
     make_cases=_rnn_cases,
     arg_names=("e_t", "h_prev", "W_h", "W_e", "b1"),
-    error_hints=(("matmul", SHAPE_HINT), ("shapes", SHAPE_HINT), ("broadcast", SHAPE_HINT)),
+    error_hints=shape_hints(SHAPE_HINT, BIAS_HINT),
     mistakes=(
         Mistake("missing tanh", "you returned the pre-activation W_h h(t-1) + W_e e(t) + b1. "
                 "Apply the nonlinearity: h(t) = tanh(...).",
@@ -101,6 +111,9 @@ def _softmax_cases() -> list[Case]:
         Case("large logits around 1000", (1000.0 + rng.normal(scale=5.0, size=(2, 6)),)),
         Case("two rows 1000 apart", (rows_apart,)),
         Case("B=1, V=4", (rng.normal(size=(1, 4)),)),
+        *(Case(f"(B, T, V) = (3, 4, 6), {name}", (z,)) for name, z in softmax_logits(rng, (3, 4, 6))),
+        *size_cases(lambda rng, B, T, V: (rng.normal(scale=2.0, size=(B, T, V)),), dict(B=2, T=3, V=5),
+                    dict(B=4, T=20, V=50), seed=12, ones=("B", "T")),
     ]
 
 
@@ -116,7 +129,7 @@ SOFTMAX = Exercise(
     reference=softmax_ref,
     make_cases=_softmax_cases,
     arg_names=("z",),
-    error_hints=(("broadcast", "keep the summed axis so it broadcasts: z.sum(axis=-1, keepdims=True)."),),
+    error_hints=((BROADCAST_ERROR, "keep the summed axis so it broadcasts: z.sum(axis=-1, keepdims=True)."),),
     mistakes=(
         Mistake("softmax overflow", "exp(1000) overflows to inf and inf/inf is NaN. Subtract each row's max "
                 "first: softmax(z) = softmax(z - max(z)), which changes nothing mathematically.",
@@ -160,7 +173,23 @@ def _loss_cases() -> list[Case]:
         _loss_case("B=1, T=1", 1, 1, 6, seed=23),
         _loss_case("large logits around 1000", 2, 2, 4, seed=25, scale=5.0, shift=1000.0),
         Case(low.name, (logits, targets)),
+        *_concept_loss_cases(np.random.default_rng(26), (3, 4, 6)),
+        *size_cases(_loss_inputs, dict(B=2, T=3, V=5), dict(B=4, T=20, V=50), seed=27, ones=("B", "T")),
     ]
+
+
+def _loss_inputs(rng: np.random.Generator, B: int, T: int, V: int) -> tuple[np.ndarray, np.ndarray]:
+    return rng.normal(scale=2.0, size=(B, T, V)), rng.integers(0, V, size=(B, T))
+
+
+def _concept_loss_cases(rng: np.random.Generator, shape: tuple[int, int, int]) -> list[Case]:
+    """Every softmax concept, and targets far below their rows on top of each."""
+    cases = []
+    for name, z in softmax_logits(rng, shape):
+        y = rng.integers(0, shape[-1], size=shape[:-1])
+        cases += [Case(f"{shape}, {name}", (z, y)),
+                  Case(f"{shape}, {name}, every other target 800 below its row's max", (far_below(z, y), y))]
+    return cases
 
 
 def _pick(logp: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -209,7 +238,9 @@ LM_LOSS = Exercise(
 def _ppl_cases() -> list[Case]:
     # np.float64, not a Python float: with a Python float, 1 / J raises ZeroDivisionError at J = 0 and the
     # learner's exp(1/J) never matches the registered mistake (which NumPy division makes inf)
-    return [Case(f"J = {j}", (np.float64(j),)) for j in (1.0, 4.605170185988092, 0.25, 2.302585092994046, 0.0)]
+    # 700 keeps exp(J) finite in float64 (about 1e304) but not in float32; ln 50 is a uniform guess over 50 words
+    return [Case(f"J = {j}", (np.float64(j),)) for j in (1.0, 4.605170185988092, 0.25, 2.302585092994046, 0.0,
+                                                         700.0, float(np.log(50.0)))]
 
 
 PERPLEXITY = Exercise(

@@ -1,5 +1,8 @@
 """Exercise set 2: backpropagation through time, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 One step's backward pass, BPTT over a whole sequence, and one plain SGD step on the RNN-LM.
 The cases use distinct sizes (so a transposed matrix fails on its shape), a square W_e (d = n,
 where a transpose is caught by its values only), B = 1, T = 1 and a zero initial state. Each known
@@ -22,21 +25,29 @@ import numpy as np
 from ..numpy_rnn import PARAM_NAMES, init_rnn_lm_params, rnn_lm_backward, rnn_lm_forward, rnn_step_forward
 from ..numpy_rnn import rnn_backward as rnn_backward_ref
 from ..numpy_rnn import rnn_step_backward as rnn_step_backward_ref
-from .checker import Case, Exercise, Mistake, Result, Status, call, run_check
+from .cases import GRAD, size_cases
+from .checker import Case, Exercise, Mistake, Result, Status, call, run_check, shape_hints
 from .exercises_01 import rnn_step_inputs
+from .plain import pristine_numpy
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. On batch-first rows da is (B, n), W_h is (n, n) and W_e "
               "is (n, d): de = da @ W_e, dh_prev = da @ W_h, dW_h = da.T @ h_prev, dW_e = da.T @ e_t.")
-ERROR_HINTS = (("matmul", SHAPE_HINT), ("shapes", SHAPE_HINT), ("broadcast", SHAPE_HINT))
+ERROR_HINTS = shape_hints(SHAPE_HINT, "two arrays of different shapes met element-wise: dh, h and da are all (B, n), "
+                          "one row per example; db1 = da.sum(axis=0) is (n,), and each weight gradient has the "
+                          "shape of its weight.")
 
 # ---------------------------------------------------------------------------------------------
 # rnn_step_backward
 
 
-def _step_case(name: str, B: int, d: int, n: int, seed: int, zero_state: bool = False) -> Case:
-    rng = np.random.default_rng(seed)
+def _step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False, grad: float = 1.0
+                 ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     _, cache = rnn_step_forward(*rnn_step_inputs(rng, B, d, n, zero_state))
-    return Case(name, (rng.normal(size=(B, n)), cache))
+    return grad * rng.normal(size=(B, n)), cache
+
+
+def _step_case(name: str, B: int, d: int, n: int, seed: int, zero_state: bool = False) -> Case:
+    return Case(name, _step_inputs(np.random.default_rng(seed), B, d, n, zero_state))
 
 
 def _step_cases() -> list[Case]:
@@ -45,6 +56,8 @@ def _step_cases() -> list[Case]:
         _step_case("B=1 (one sequence), d=2, n=3", 1, 2, 3, seed=32),
         _step_case("zero state h_prev = 0, B=2, d=3, n=6", 2, 3, 6, seed=33, zero_state=True),
         _step_case("d = n = 4 (W_e is square)", 3, 4, 4, seed=34),
+        *size_cases(_step_inputs, dict(B=3, d=4, n=5), dict(B=8, d=50, n=32), seed=35, large=dict(grad=GRAD),
+                    note="gradients of norm in the thousands"),
     ]
 
 
@@ -119,7 +132,11 @@ RNN_STEP_BACKWARD = Exercise(
 
 
 def _seq_case(name: str, B: int, T: int, d: int, n: int, seed: int, zero_state: bool = False) -> Case:
-    rng = np.random.default_rng(seed)
+    return Case(name, _seq_inputs(np.random.default_rng(seed), B, T, d, n, zero_state))
+
+
+def _seq_inputs(rng: np.random.Generator, B: int, T: int, d: int, n: int, zero_state: bool = False,
+                grad: float = 1.0) -> tuple[Any, ...]:
     e = rng.normal(size=(B, T, d))
     W_h = rng.normal(scale=0.6, size=(n, n))
     W_e = rng.normal(scale=0.6, size=(n, d))
@@ -128,7 +145,7 @@ def _seq_case(name: str, B: int, T: int, d: int, n: int, seed: int, zero_state: 
     h[:, 0] = 0.0 if zero_state else np.tanh(rng.normal(size=(B, n)))
     for t in range(T):
         h[:, t + 1], _ = rnn_step_forward(e[:, t], h[:, t], W_h, W_e, b1)
-    return Case(name, (rng.normal(size=(B, T, n)), (e, h, W_h, W_e)))
+    return grad * rng.normal(size=(B, T, n)), (e, h, W_h, W_e)
 
 
 def _seq_cases() -> list[Case]:
@@ -138,6 +155,8 @@ def _seq_cases() -> list[Case]:
         _seq_case("T=1 (one step), B=2, d=3, n=4", 2, 1, 3, 4, seed=43),
         _seq_case("zero initial state h(0) = 0, B=2, T=4, d=3, n=6", 2, 4, 3, 6, seed=44, zero_state=True),
         _seq_case("d = n = 4 (W_e is square), B=3, T=5", 3, 5, 4, 4, seed=45),
+        *size_cases(_seq_inputs, dict(B=3, T=6, d=4, n=5), dict(B=4, T=24, d=50, n=32), seed=46,
+                    large=dict(grad=GRAD), note="gradients of norm in the thousands"),
     ]
 
 
@@ -235,11 +254,18 @@ def sgd_step(params: dict[str, np.ndarray], tokens: np.ndarray, h0: np.ndarray, 
 
 def _sgd_case(name: str, B: int, T: int, V: int, d: int, n: int, lr: float, seed: int,
               zero_state: bool = False) -> Case:
-    rng = np.random.default_rng(seed)
+    return Case(name, _sgd_inputs(np.random.default_rng(seed), B, T, V, d, n, lr, zero_state))
+
+
+def _sgd_inputs(rng: np.random.Generator, B: int, T: int, V: int, d: int, n: int, lr: float = 0.1,
+                zero_state: bool = False, big_U: float = 1.0) -> tuple[Any, ...]:
+    """With ``big_U`` (300), U is that much larger: the logits meet every softmax concept (values over 1000, rows
+    wider than 709, targets far below their row's max) and the gradient's global norm is in the hundreds."""
     params = init_rnn_lm_params(V, d, n, rng, scale=0.5)
+    params["U"] = big_U * params["U"]
     tokens = rng.integers(0, V, size=(B, T + 1))
     h0 = np.zeros((B, n)) if zero_state else np.tanh(rng.normal(size=(B, n)))
-    return Case(name, (params, tokens, h0, lr))
+    return params, tokens, h0, lr
 
 
 def _sgd_cases() -> list[Case]:
@@ -250,6 +276,9 @@ def _sgd_cases() -> list[Case]:
         _sgd_case("zero initial state h0 = 0, B=2, T=4, V=8, d=3, n=6, lr=0.1", 2, 4, 8, 3, 6, lr=0.1, seed=54,
                   zero_state=True),
         _sgd_case("d = n = 4, B=3, T=5, V=6, lr=0.05", 3, 5, 6, 4, 4, lr=0.05, seed=55),
+        *size_cases(_sgd_inputs, dict(B=3, T=6, V=7, d=4, n=5), dict(B=4, T=20, V=50, d=16, n=32), seed=56,
+                    large=dict(big_U=300.0), note="U 300 times larger: logits over 1000, rows 2000 wide, targets over "
+                    "1000 below their rows' max, a gradient of global norm about 500"),
     ]
 
 
@@ -307,7 +336,8 @@ def _loss_curve(fn: Callable[..., Any], timeout: float) -> list[float] | None:
     """The reference loss on the fixed batch before and after each of CURVE_STEPS learner steps (None if a
     step fails or returns something that is not a parameter dict)."""
     params, tokens, h0 = _curve_batch()
-    losses = [rnn_lm_forward(params, tokens, h0)[0]]
+    with pristine_numpy():
+        losses = [rnn_lm_forward(params, tokens, h0)[0]]
     for _ in range(CURVE_STEPS):
         out = call(fn, (params, tokens, h0, CURVE_LR), timeout)
         if not out.ok or not isinstance(out.value, tuple | list) or len(out.value) != 2:
@@ -317,7 +347,7 @@ def _loss_curve(fn: Callable[..., Any], timeout: float) -> list[float] | None:
             return None
         try:
             params = {k: np.asarray(new[k], dtype=np.float64) for k in PARAM_NAMES}
-            with np.errstate(all="ignore"):
+            with pristine_numpy(), np.errstate(all="ignore"):
                 losses.append(rnn_lm_forward(params, tokens, h0)[0])
         except (TypeError, ValueError, IndexError):
             return None
@@ -356,6 +386,7 @@ SGD_STEP = Exercise(
     arg_names=("params", "tokens", "h0", "lr"),
     output_names=("new_params", "loss"),
     kind="custom",
+    fresh_output=True,
     error_hints=(("inputs and targets must both be", "split tokens (B, T+1) into x = tokens[:, :-1] and "
                   "targets = tokens[:, 1:], both (B, T)."),),
     validate=validate_sgd_step,

@@ -1,5 +1,8 @@
 """Exercise set 3: other uses of RNNs, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 A tagger's per-token scores, its cross-entropy over the real tokens of a padded batch, pooling the
 hidden states of a sentence into one vector (final state, max or mean), and the entity spans of BIO
 tags. The cases use distinct sizes (so a transposed W_o fails on its shape), B = 1, T = 1, sentences
@@ -23,16 +26,20 @@ from ..numpy_tagging import entity_spans as entity_spans_ref
 from ..numpy_tagging import masked_mean_loss as masked_mean_loss_ref
 from ..numpy_tagging import pool_hidden_states as pool_hidden_states_ref
 from ..numpy_tagging import tagger_logits as tagger_logits_ref
-from .checker import Case, Exercise, Mistake
+from .cases import far_below, lengths_below, size_cases, softmax_logits
+from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
 
 # ---------------------------------------------------------------------------------------------
 # tagger_logits
 
 
-def _tagger_case(name: str, B: int, T: int, n: int, K: int, seed: int) -> Case:
-    rng = np.random.default_rng(seed)
+def _tagger_inputs(rng: np.random.Generator, B: int, T: int, n: int, K: int) -> tuple[np.ndarray, ...]:
     H = np.tanh(rng.normal(size=(B, T, n)))
-    return Case(name, (H, rng.normal(scale=0.8, size=(K, n)), rng.normal(scale=0.5, size=K)))
+    return H, rng.normal(scale=0.8, size=(K, n)), rng.normal(scale=0.5, size=K)
+
+
+def _tagger_case(name: str, B: int, T: int, n: int, K: int, seed: int) -> Case:
+    return Case(name, _tagger_inputs(np.random.default_rng(seed), B, T, n, K))
 
 
 def _tagger_cases() -> list[Case]:
@@ -41,6 +48,8 @@ def _tagger_cases() -> list[Case]:
         _tagger_case("B=1 (one sentence), T=3, n=6, K=2", 1, 3, 6, 2, seed=302),
         _tagger_case("T=1 (one token), B=3, n=5, K=7", 3, 1, 5, 7, seed=303),
         _tagger_case("K = n = 4 (W_o is square), B=2, T=3", 2, 3, 4, 4, seed=304),
+        *size_cases(_tagger_inputs, dict(B=2, T=5, n=4, K=3), dict(B=4, T=24, n=32, K=50), seed=305,
+                    ones=("B", "T", "n")),
     ]
 
 
@@ -55,7 +64,8 @@ TAGGER_LOGITS = Exercise(
     reference=tagger_logits_ref,
     make_cases=_tagger_cases,
     arg_names=("H", "W_o", "b_o"),
-    error_hints=(("matmul", TAGGER_SHAPE_HINT), ("shapes", TAGGER_SHAPE_HINT), ("broadcast", TAGGER_SHAPE_HINT)),
+    error_hints=shape_hints(TAGGER_SHAPE_HINT, "the bias b_o (K,) is added to the (B, T, K) scores as it is: no "
+                            "reshape to a column, no b_o[:, None]."),
     mistakes=(
         Mistake("W_o not transposed", "with batch-first rows, W_o h(t) becomes H @ W_o.T, not H @ W_o.",
                 lambda H, W, b: H @ W + b),
@@ -91,6 +101,28 @@ def _loss_case(name: str, lengths: tuple[int, ...], T: int, K: int, seed: int, s
     return Case(name, (shift + rng.normal(scale=scale, size=(*mask.shape, K)), targets, mask))
 
 
+def _masked_targets(rng: np.random.Generator, B: int, T: int, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Targets (pad id 0 at the padding) and a mask whose longest sentence is shorter than T."""
+    mask = _mask(tuple(lengths_below(rng, B, T)), T)
+    return np.where(mask, rng.integers(0, K, size=mask.shape), 0), mask
+
+
+def _masked_inputs(rng: np.random.Generator, B: int, T: int, K: int) -> tuple[np.ndarray, ...]:
+    targets, mask = _masked_targets(rng, B, T, K)
+    return rng.normal(scale=2.0, size=(B, T, K)), targets, mask
+
+
+def _concept_loss_cases(rng: np.random.Generator, B: int, T: int, K: int) -> list[Case]:
+    """Every softmax concept, each also with targets far below their rows; max(lengths) < T throughout."""
+    cases = []
+    for name, z in softmax_logits(rng, (B, T, K)):
+        targets, mask = _masked_targets(rng, B, T, K)
+        cases += [Case(f"(B, T, K) = {(B, T, K)}, max(lengths) < T, {name}", (z, targets, mask)),
+                  Case(f"(B, T, K) = {(B, T, K)}, {name}, every other target 800 below its row's max",
+                       (far_below(z, targets), targets, mask))]
+    return cases
+
+
 def _loss_cases() -> list[Case]:
     return [
         _loss_case("(B, T, K) = (3, 5, 4), lengths (5, 2, 3)", (5, 2, 3), 5, 4, seed=311),
@@ -99,6 +131,9 @@ def _loss_cases() -> list[Case]:
         _loss_case("all sentences full length (no padding), (B, T, K) = (3, 3, 5)", (3, 3, 3), 3, 5, seed=314),
         _loss_case("large logits around 1000, lengths (3, 2), K=4", (3, 2), 3, 4, seed=315, shift=1000.0,
                    scale=5.0),
+        *_concept_loss_cases(np.random.default_rng(316), 3, 5, 6),
+        *size_cases(_masked_inputs, dict(B=3, T=5, K=4), dict(B=4, T=24, K=50), seed=317, ones=("B",),
+                    note="max(lengths) < T"),
     ]
 
 
@@ -151,12 +186,22 @@ MASKED_MEAN_LOSS = Exercise(
 
 def _pool_case(name: str, lengths: tuple[int, ...], T: int, n: int, mode: str, seed: int,
                packed: bool = False) -> Case:
+    return Case(name, _pool_inputs(np.random.default_rng(seed), np.array(lengths, dtype=np.int64), T, n, mode,
+                                   packed))
+
+
+def _pool_inputs(rng: np.random.Generator, lengths: np.ndarray, T: int, n: int, mode: str, packed: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray, str]:
     """H of an RNN run over the padding too (``packed=False``), or all-negative real states and zero padding."""
-    rng = np.random.default_rng(seed)
     H = np.tanh(rng.normal(scale=1.5, size=(len(lengths), T, n)))
     if packed:
-        H = np.where(_mask(lengths, T)[..., None], -(0.05 + 0.9 * np.abs(H)), 0.0)
-    return Case(name, (H, np.array(lengths, dtype=np.int64), mode))
+        H = np.where(_mask(tuple(lengths), T)[..., None], -(0.05 + 0.9 * np.abs(H)), 0.0)
+    return H, lengths, mode
+
+
+def _pool_sized(rng: np.random.Generator, B: int, T: int, n: int, mode: str, packed: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, str]:
+    return _pool_inputs(rng, lengths_below(rng, B, T), T, n, mode, packed)
 
 
 def _pool_cases() -> list[Case]:
@@ -175,6 +220,10 @@ def _pool_cases() -> list[Case]:
                    "mean", seed=327),
         _pool_case("mode='mean', zero padding (packed), lengths (1, 4), T=4, n=5", (1, 4), 4, 5, "mean",
                    seed=328, packed=True),
+        *(case for k, mode in enumerate(("last", "max", "mean")) for packed in (False, True)
+          for case in size_cases(_pool_sized, dict(B=3, T=5, n=4), dict(B=6, T=24, n=32), seed=330 + 20 * k
+                                 + 10 * packed, extra=dict(mode=mode, packed=packed), note="max(lengths) < T",
+                                 label=f"mode={mode!r}, {'zero padding (packed), ' if packed else ''}")),
     ]
 
 
@@ -199,8 +248,10 @@ POOL_HIDDEN_STATES = Exercise(
     reference=pool_hidden_states_ref,
     make_cases=_pool_cases,
     arg_names=("H", "lengths", "mode"),
-    error_hints=(("could not be broadcast", "lengths is (B,): to divide the (B, n) sums by it, give it an axis, "
-                  "lengths[:, None]."),
+    error_hints=((BROADCAST_ERROR + r" \(\d+,\d+\) \(\d+,\)", "lengths is (B,): to divide the (B, n) sums by it, "
+                  "give it an axis, lengths[:, None]."),
+                 (BROADCAST_ERROR + r" \(\d+,\d+,\d+\) \(\d+,\d+\)", "the mask of real tokens is (B, T): give it a "
+                  "last axis, mask[..., None], to combine it with H (B, T, n)."),
                  ("out of bounds", "sentence b's tokens are at positions 0, ..., lengths[b] - 1.")),
     mistakes=(
         Mistake("'last' taken from the padded end", "the final hidden state of sentence b is at its last REAL "
@@ -244,7 +295,22 @@ def _spans_cases() -> list[Case]:
         ("the sentence starts with I-", "I-PER O"),
         ("everything at once", "B-ORG I-ORG I-PER O I-LOC B-LOC I-LOC B-MISC"),
     ]
-    return [Case(name, (tags.split(),)) for name, tags in sentences]
+    rng = np.random.default_rng(340)
+    return [*(Case(name, (tags.split(),)) for name, tags in sentences),
+            Case("a long sentence (T=40) with every kind of tag", (_random_tags(rng, 40),)),
+            Case("another long sentence (T=40), other tags", (_random_tags(rng, 40),))]
+
+
+def _random_tags(rng: np.random.Generator, T: int) -> list[str]:
+    """T tags: mostly spans that go on (I- of the same type), with O, orphan I- and type changes among them."""
+    types, tags = ("PER", "LOC", "creative-work", "ORG"), []
+    for r in rng.random(T):
+        etype = types[rng.integers(len(types))]
+        if tags and tags[-1] != "O" and r < 0.5:
+            tags.append("I-" + tags[-1][2:])
+        else:
+            tags.append("O" if r < 0.7 else f"{'B' if r < 0.9 else 'I'}-{etype}")
+    return tags
 
 
 def _spans(tags, *, end_shift: int = 0, final_shift: int = 0, orphan_i_starts: bool = True,

@@ -1,5 +1,8 @@
 """Exercise set 4: vanishing and exploding gradients, in NumPy, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 Gradient-norm clipping (Pascanu et al. 2013, Algorithm 1) over a dict of gradients, the Jacobian
 dh(T)/dh(0) of a tanh RNN as a product of step Jacobians, and the norm of a gradient sent back
 l steps through a linear RNN. The cases use distinct sizes, a non-symmetric and a non-normal W_h
@@ -23,6 +26,7 @@ from ..gradients import clip_grad_norm as clip_grad_norm_ref
 from ..gradients import global_norm
 from ..gradients import gradient_norms_over_distance as gradient_norms_ref
 from ..gradients import jacobian_product as jacobian_product_ref
+from .cases import size_cases
 from .checker import Case, Exercise, Mistake
 
 # ---------------------------------------------------------------------------------------------
@@ -49,7 +53,24 @@ def _clip_cases() -> list[Case]:
         Case("global norm exactly equal to the threshold 7.0", (equal, 7.0)),
         Case("all-zero gradients, threshold 1.0", (zero, 1.0)),
         Case(f"a single array W_h (6, 6), global norm {global_norm(single):.3g}, threshold 2.5", (single, 2.5)),
+        *_realistic_clip_cases(np.random.default_rng(402)),
     ]
+
+
+def _realistic_clip_cases(rng: np.random.Generator) -> list[Case]:
+    """The RNN-LM's six gradients at realistic sizes (V = 50, d = 16, n = 32), far above and below the threshold,
+    the same sizes again with other values, and one array of one entry (n = 1)."""
+    shapes = {"E": (16, 50), "W_h": (32, 32), "W_e": (32, 16), "b1": (32,), "U": (50, 32), "b2": (50,)}
+    big, again, small = _grads(rng, shapes, 3.0), _grads(rng, shapes, 2.0), _grads(rng, shapes, 0.01)
+    one = {"b1": np.array([-3.5])}
+    return [Case(f"stress: the RNN-LM's six gradients (V=50, n=32), global norm {global_norm(big):.3g}, "
+                 "threshold 5.0", (big, 5.0)),
+            Case(f"the same sizes again with other values, global norm {global_norm(again):.3g}, threshold 1.0",
+                 (again, 1.0)),
+            Case(f"the same sizes, global norm {global_norm(small):.3g} far below the threshold 5.0 (return new "
+                 "arrays all the same)", (small, 5.0)),
+            Case("n=1: one array of one entry, -3.5, threshold 2.0", (one, 2.0)),
+            Case("n=1: one array of one entry, -3.5, threshold 5.0 (below)", (one, 5.0))]
 
 
 def _norm(grads) -> np.float64:
@@ -108,6 +129,7 @@ CLIP_GRAD_NORM = Exercise(
     reference=clip_grad_norm_ref,
     make_cases=_clip_cases,
     arg_names=("grads", "threshold"),
+    fresh_output=True,
     error_hints=(("division by zero", ZERO_HINT), ("inhomogeneous", SHAPES_HINT),
                  ("could not be broadcast", SHAPES_HINT), ("must have same number of dimensions", SHAPES_HINT)),
     mistakes=(
@@ -146,10 +168,13 @@ def _hidden_states(rng: np.random.Generator, W_h: np.ndarray, T: int) -> np.ndar
 
 
 def _jac_case(name: str, n: int, T: int, seed: int, zero_states: bool = False) -> Case:
-    rng = np.random.default_rng(seed)
+    return Case(name, _jac_inputs(np.random.default_rng(seed), n, T, zero_states))
+
+
+def _jac_inputs(rng: np.random.Generator, n: int, T: int, zero_states: bool = False) -> tuple[np.ndarray, ...]:
     W_h = rng.normal(scale=1.0 / np.sqrt(n), size=(n, n)) + np.triu(np.full((n, n), 0.4), 1)  # not symmetric
     hs = np.zeros((T + 1, n)) if zero_states else _hidden_states(rng, W_h, T)
-    return Case(name, (W_h, hs))
+    return W_h, hs
 
 
 def _jac_cases() -> list[Case]:
@@ -158,6 +183,7 @@ def _jac_cases() -> list[Case]:
         _jac_case("T=1 (one step), n=5", 5, 1, seed=412),
         _jac_case("n=3, T=3, non-symmetric W_h", 3, 3, seed=413),
         _jac_case("zero hidden states h(t) = 0, n=6, T=4", 6, 4, seed=414, zero_states=True),
+        *size_cases(_jac_inputs, dict(n=4, T=5), dict(n=32, T=25), seed=415, ones=("n",)),
     ]
 
 
@@ -235,7 +261,12 @@ def _norms_cases() -> list[Case]:
         Case("spectral radius 0.7 < 1 (vanishing), n=5, L=12", (shrinking, rng.normal(size=5), 12)),
         Case("spectral radius 1.3 > 1 (exploding), n=6, L=10", (growing, rng.normal(size=6), 10)),
         Case("L=0 (no step back), n=2", (one, 2.0 * rng.normal(size=2), 0)),
+        *size_cases(_norms_inputs, dict(n=4, L=7), dict(n=32, L=30), seed=422, ones=("n",)),
     ]
+
+
+def _norms_inputs(rng: np.random.Generator, n: int, L: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _with_radius(rng.normal(size=(n, n)), 1.05), rng.normal(size=n), L
 
 
 def _norms(W_h, g, L, *, start: int = 0, count: str = "L+1", weights: str = "W_h", power: str = "matrix",

@@ -1,5 +1,8 @@
 """Exercise set 5: the LSTM and the GRU, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 One LSTM step; torch's stacked LSTM weights split into the lecture's names; one LSTM step's backward
 pass; one GRU step. W_· is hidden-to-hidden (n, n), U_· input-to-hidden (n, d), b_· a bias (n,), and a
 column-vector product W h is ``h @ W.T`` on batch-first rows. The cases use distinct sizes (n != d, so a
@@ -22,14 +25,16 @@ from ..numpy_lstm import gru_step as gru_step_ref
 from ..numpy_lstm import lstm_params_from_torch as lstm_params_from_torch_ref
 from ..numpy_lstm import lstm_step as lstm_step_ref
 from ..numpy_lstm import lstm_step_backward as lstm_step_backward_ref
-from .checker import Case, Exercise, Mistake
+from .cases import GRAD, PRE, scaled, size_cases
+from .checker import Case, Exercise, Mistake, shape_hints
 
 Params = dict[str, np.ndarray]
 
 SHAPE_HINT = ("a matrix product has mismatched shapes. Rows are examples (batch-first): h_prev is (B, n), x_t is "
               "(B, d), every W_· is (n, n) and every U_· is (n, d), so a gate's pre-activation is "
               "h_prev @ W.T + x_t @ U.T + b.")
-ERROR_HINTS = (("matmul", SHAPE_HINT), ("shapes", SHAPE_HINT), ("broadcast", SHAPE_HINT))
+ERROR_HINTS = shape_hints(SHAPE_HINT, "two arrays of different shapes met element-wise: every gate, c̃, the states "
+                          "and the cell are (B, n), and each bias (n,) is added to (B, n) rows as it is.")
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -42,10 +47,11 @@ def _params(rng: np.random.Generator, names: tuple[str, ...], d: int, n: int) ->
     return {k: rng.normal(scale=0.6 if k[0] != "b" else 0.5, size=shapes[k[0]]) for k in names}
 
 
-def lstm_step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False
+def lstm_step_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False, pre: float = 0.0
                      ) -> tuple[Any, ...]:
-    """Seeded inputs of one LSTM step, ``(x_t, h_prev, c_prev, params)``."""
-    x_t = rng.normal(size=(B, d))
+    """Seeded inputs of one LSTM step, ``(x_t, h_prev, c_prev, params)``; with ``pre``, x_t is scaled so that the
+    pre-activations are of that size."""
+    x_t = scaled(rng, (B, d), pre, d, 0.6)
     h_prev = np.zeros((B, n)) if zero_state else np.tanh(rng.normal(size=(B, n)))
     c_prev = np.zeros((B, n)) if zero_state else rng.normal(size=(B, n))
     return x_t, h_prev, c_prev, _params(rng, LSTM_PARAM_NAMES, d, n)
@@ -62,8 +68,14 @@ SIZES = (  # (name, B, d, n, seed, zero_state), shared by the three step exercis
 # lstm_step
 
 
+STRESS = dict(B=8, d=50, n=32)
+LARGE = "pre-activations in the hundreds"
+
+
 def _lstm_cases() -> list[Case]:
-    return [Case(name, lstm_step_inputs(np.random.default_rng(500 + s), B, d, n, z)) for name, B, d, n, s, z in SIZES]
+    return [*(Case(name, lstm_step_inputs(np.random.default_rng(500 + s), B, d, n, z))
+              for name, B, d, n, s, z in SIZES),
+            *size_cases(lstm_step_inputs, dict(B=3, d=4, n=5), STRESS, seed=505, large=dict(pre=PRE), note=LARGE)]
 
 
 def _lstm(x, h, c, p, *, gate=_sigmoid, cand=np.tanh, memory="c_prev", out_tanh=True, swap_fi=False,
@@ -124,9 +136,11 @@ LSTM_STEP = Exercise(
 
 
 def _torch_case(name: str, d: int, n: int, seed: int) -> Case:
-    rng = np.random.default_rng(seed)
-    return Case(name, (rng.normal(size=(4 * n, d)), rng.normal(size=(4 * n, n)), rng.normal(size=4 * n),
-                       rng.normal(size=4 * n)))
+    return Case(name, _torch_inputs(np.random.default_rng(seed), d, n))
+
+
+def _torch_inputs(rng: np.random.Generator, d: int, n: int) -> tuple[np.ndarray, ...]:
+    return rng.normal(size=(4 * n, d)), rng.normal(size=(4 * n, n)), rng.normal(size=4 * n), rng.normal(size=4 * n)
 
 
 def _torch_cases() -> list[Case]:
@@ -135,6 +149,7 @@ def _torch_cases() -> list[Case]:
         _torch_case("d=8, n=4: weight_ih (16, 8), weight_hh (16, 4)", 8, 4, seed=512),
         _torch_case("d = n = 4 (square U_·)", 4, 4, seed=513),
         _torch_case("n=1 (one hidden unit), d=2", 2, 1, seed=514),
+        *size_cases(_torch_inputs, dict(d=3, n=5), dict(d=50, n=32), seed=515, ones=("d",)),
     ]
 
 
@@ -193,16 +208,20 @@ LSTM_PARAMS_FROM_TORCH = Exercise(
 # lstm_step_backward
 
 
+def _backward_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False,
+                     dc_zero: bool = False, grad: float = 1.0) -> tuple[Any, ...]:
+    _, _, cache = lstm_step_forward(*lstm_step_inputs(rng, B, d, n, zero_state))
+    dh = grad * rng.normal(size=(B, n))
+    dc = np.zeros((B, n)) if dc_zero else grad * rng.normal(size=(B, n))
+    return dh, dc, cache
+
+
 def _backward_cases() -> list[Case]:
-    cases = []
-    for name, B, d, n, s, z in SIZES:
-        rng = np.random.default_rng(520 + s)
-        _, _, cache = lstm_step_forward(*lstm_step_inputs(rng, B, d, n, z))
-        dh = rng.normal(size=(B, n))
-        dc_zero = s == 2
-        dc = np.zeros((B, n)) if dc_zero else rng.normal(size=(B, n))
-        cases.append(Case(f"{name}, {'dc = 0' if dc_zero else 'dc != 0'}", (dh, dc, cache)))
-    return cases
+    cases = [Case(f"{name}, {'dc = 0' if s == 2 else 'dc != 0'}",
+                  _backward_inputs(np.random.default_rng(520 + s), B, d, n, z, dc_zero=s == 2))
+             for name, B, d, n, s, z in SIZES]
+    return [*cases, *size_cases(_backward_inputs, dict(B=3, d=4, n=5), STRESS, seed=525, large=dict(grad=GRAD),
+                                note="gradients of norm in the thousands")]
 
 
 def _lstm_backward(dh, dc, cache, *, tanh_grad=True, dh_into_c=True, through_f=True, sigmoid_grad=True,
@@ -241,10 +260,10 @@ LSTM_STEP_BACKWARD = Exercise(
     make_cases=_backward_cases,
     arg_names=("dh", "dc", "cache"),
     output_names=("dx_t", "dh_prev", "dc_prev", "grads"),
-    error_hints=(("matmul", "on batch-first rows a gate's pre-activation gradient da is (B, n): dx_t gets "
-                  "da @ U (U is (n, d)), dh_prev gets da @ W, dW = da.T @ h_prev, dU = da.T @ x_t."),
-                 ("broadcast", "every gradient has the shape of what it belongs to: (B, n) for gates and states, "
-                  "(n, n) for W_·, (n, d) for U_·, (n,) for b_·.")),
+    error_hints=shape_hints("on batch-first rows a gate's pre-activation gradient da is (B, n): dx_t gets da @ U "
+                            "(U is (n, d)), dh_prev gets da @ W, dW = da.T @ h_prev, dU = da.T @ x_t.",
+                            "every gradient has the shape of what it belongs to: (B, n) for gates and states, "
+                            "(n, n) for W_·, (n, d) for U_·, (n,) for b_·."),
     mistakes=(
         Mistake("tanh(c) derivative missed", "h(t) = o ⊙ tanh(c(t)), so dh reaches c(t) as dh ⊙ o ⊙ (1 - "
                 "tanh(c(t))**2); you left out the tanh derivative.", _backward_with(tanh_grad=False)),
@@ -273,14 +292,17 @@ LSTM_STEP_BACKWARD = Exercise(
 # gru_step
 
 
+def _gru_inputs(rng: np.random.Generator, B: int, d: int, n: int, zero_state: bool = False, pre: float = 0.0
+                ) -> tuple[Any, ...]:
+    x_t = scaled(rng, (B, d), pre, d, 0.6)
+    h_prev = np.zeros((B, n)) if zero_state else np.tanh(rng.normal(size=(B, n)))
+    return x_t, h_prev, _params(rng, GRU_PARAM_NAMES, d, n)
+
+
 def _gru_cases() -> list[Case]:
-    cases = []
-    for name, B, d, n, s, z in SIZES:
-        rng = np.random.default_rng(530 + s)
-        x_t = rng.normal(size=(B, d))
-        h_prev = np.zeros((B, n)) if z else np.tanh(rng.normal(size=(B, n)))
-        cases.append(Case(name.replace(" = c_prev", ""), (x_t, h_prev, _params(rng, GRU_PARAM_NAMES, d, n))))
-    return cases
+    cases = [Case(name.replace(" = c_prev", ""), _gru_inputs(np.random.default_rng(530 + s), B, d, n, z))
+             for name, B, d, n, s, z in SIZES]
+    return [*cases, *size_cases(_gru_inputs, dict(B=3, d=4, n=5), STRESS, seed=535, large=dict(pre=PRE), note=LARGE)]
 
 
 def _gru(x, h, p, *, u_act=_sigmoid, keep="1-u", reset="after W_h", b_rh=True, T=True):

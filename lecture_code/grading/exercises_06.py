@@ -1,5 +1,8 @@
 """Exercise set 6: bidirectional and multi-layer (stacked) RNNs, in NumPy, batch-first, with the lecture's names.
 
+On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
+realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
+
 Both exercises use vanilla tanh cells with a params dict {"W_h" (n, n), "W_e" (n, d), "b1" (n,)}; one step is
 ``rnn_step(x_t, h_prev, W_h, W_e, b1) = tanh(h_prev @ W_h.T + x_t @ W_e.T + b1)``.
 
@@ -14,12 +17,15 @@ results on some case, so a hint always names one mistake.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..birnn import birnn_forward as birnn_forward_ref
 from ..birnn import stacked_rnn_forward as stacked_rnn_forward_ref
 from ..numpy_rnn import rnn_step
-from .checker import Case, Exercise, Mistake
+from .cases import PRE, lengths_below, scaled, size_cases
+from .checker import Case, Exercise, Mistake, shape_hints
 
 
 def _params(rng: np.random.Generator, d: int, n: int) -> dict[str, np.ndarray]:
@@ -44,11 +50,20 @@ def _run(x: np.ndarray, p: dict[str, np.ndarray], h: np.ndarray | None = None) -
 
 
 def _birnn_case(name: str, lengths: list[int], T: int, d: int, n: int, seed: int, junk: bool = False) -> Case:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(len(lengths), T, d))
+    return Case(name, _birnn_inputs(np.random.default_rng(seed), np.array(lengths), T, d, n, junk))
+
+
+def _birnn_inputs(rng: np.random.Generator, lengths: np.ndarray, T: int, d: int, n: int, junk: bool = False,
+                  pre: float = 0.0) -> tuple[Any, ...]:
+    x = scaled(rng, (len(lengths), T, d), pre, d, 1.0 / np.sqrt(d))
     pad = np.arange(T)[None, :] >= np.array(lengths)[:, None]
     x[pad] = rng.normal(scale=3.0, size=(int(pad.sum()), d)) if junk else 0.0
-    return Case(name, (x, np.array(lengths), _params(rng, d, n), _params(rng, d, n)))
+    return x, lengths, _params(rng, d, n), _params(rng, d, n)
+
+
+def _birnn_sized(rng: np.random.Generator, B: int, T: int, d: int, n: int, pre: float = 0.0) -> tuple[Any, ...]:
+    """max(lengths) < T, junk in the padding."""
+    return _birnn_inputs(rng, lengths_below(rng, B, T), T, d, n, junk=True, pre=pre)
 
 
 def _birnn_cases() -> list[Case]:
@@ -58,6 +73,8 @@ def _birnn_cases() -> list[Case]:
         _birnn_case("T=1, B=2, d=3, n=4", [1, 1], 1, 3, 4, seed=603),
         _birnn_case("B=4, T=6, d=5, n=2, unsorted lengths [2, 6, 1, 4], junk in the padding (never read it)",
                     [2, 6, 1, 4], 6, 5, 2, seed=604, junk=True),
+        *size_cases(_birnn_sized, dict(B=3, T=5, d=4, n=3), dict(B=4, T=24, d=16, n=32), seed=605,
+                    large=dict(pre=PRE), note="max(lengths) < T, pre-activations in the hundreds"),
     ]
 
 
@@ -131,7 +148,9 @@ BIRNN_FORWARD = Exercise(
     reference=birnn_forward_ref,
     make_cases=_birnn_cases,
     arg_names=("x", "lengths", "params_fwd", "params_bwd"),
-    error_hints=(("matmul", BIRNN_SHAPE_HINT), ("broadcast", BIRNN_SHAPE_HINT)),
+    error_hints=shape_hints(BIRNN_SHAPE_HINT, "two arrays of different shapes met element-wise: each direction's "
+                            "states are (B, T, n), H is (B, T, 2n), and a mask of real tokens needs a last axis, "
+                            "(B, T, 1), to multiply them."),
     mistakes=(
         Mistake("backward outputs not re-reversed", "the backward RNN reads the tokens last to first, so its k-th "
                 "state belongs to position lengths[b]-1-k. Reverse its states back before concatenating: "
@@ -164,13 +183,17 @@ BIRNN_FORWARD = Exercise(
 
 
 def _stacked_case(name: str, B: int, T: int, d: int, n: int, L: int, seed: int, h0: str = "given") -> Case:
+    return Case(name, _stacked_inputs(np.random.default_rng(seed), B, T, d, n, L, h0))
+
+
+def _stacked_inputs(rng: np.random.Generator, B: int, T: int, d: int, n: int, L: int, h0: str = "given",
+                    pre: float = 0.0) -> tuple[Any, ...]:
     """h0: "given" (a random (L, B, n) array), "None" (passed as None) or "omitted" (left to its default)."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(B, T, d))
+    x = scaled(rng, (B, T, d), pre, d, 1.0 / np.sqrt(d))
     layers = [_params(rng, d if i == 0 else n, n) for i in range(L)]
     if h0 == "omitted":
-        return Case(name, (x, layers))
-    return Case(name, (x, layers, np.tanh(rng.normal(size=(L, B, n))) if h0 == "given" else None))
+        return x, layers
+    return x, layers, np.tanh(rng.normal(size=(L, B, n))) if h0 == "given" else None
 
 
 def _stacked_cases() -> list[Case]:
@@ -181,6 +204,10 @@ def _stacked_cases() -> list[Case]:
                       h0="None"),
         _stacked_case("L=2 layers, d = n = 4, B=3, T=3, h0 given", 3, 3, 4, 4, 2, seed=614),
         _stacked_case("B=1, T=1, L=2 layers, d=2, n=5, h0 given", 1, 1, 2, 5, 2, seed=615),
+        *(case for k, h0 in enumerate(("given", "None", "omitted"))  # every way of passing h0 meets B = 1 and n = 1
+          for case in size_cases(_stacked_inputs, dict(B=2, T=5, d=3, n=4, L=3), dict(B=4, T=24, d=16, n=32, L=3),
+                                 seed=616 + 20 * k, extra=dict(h0=h0), large=dict(pre=PRE), label=f"h0 {h0}: ",
+                                 note="pre-activations in the hundreds")),
     ]
 
 
@@ -266,7 +293,8 @@ STACKED_RNN_FORWARD = Exercise(
     make_cases=_stacked_cases,
     arg_names=("x", "layers", "h0"),
     output_names=("H", "h_final"),
-    error_hints=(("matmul", STACKED_SHAPE_HINT), ("broadcast", STACKED_SHAPE_HINT)),
+    error_hints=shape_hints(STACKED_SHAPE_HINT, "two arrays of different shapes met element-wise: each layer's "
+                            "states are (B, T, n), h0[i] is (B, n), and each bias (n,) is added to (B, n) rows."),
     mistakes=(
         Mistake("every layer reads the raw input", "the hidden states of layer i are the INPUTS of layer i+1: "
                 "feed each layer the states the layer below returned, not x (only layer 0 reads x).",
