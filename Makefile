@@ -23,10 +23,11 @@ test: $(STAMP)
 		--nbval-sanitize-with nbval_sanitize.cfg \
 		tests chapters solutions exercises
 
-# The chapters again under another machine's floating-point kernels (generic ATen kernels, MKL's
+# The chapters again under another machine's floating-point kernels (generic ATen kernels, no AVX-512 in NumPy, MKL's
 # compatible mode, one thread): their verdicts must not change. .ci/run runs this besides `make test`.
 test-portable: $(STAMP)
-	ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) \
+	ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
+		OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) \
 		--dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider chapters
 
 install: $(STAMP)
