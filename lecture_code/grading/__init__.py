@@ -11,15 +11,15 @@ when the environment variable ``LECTURE_CODE_EXPECT`` is ``pass`` or ``not_imple
 and the status differs, it raises :class:`ExpectationError`. CI uses this to assert that
 the solutions pass and that the generated exercise stubs report ``not_implemented``.
 
-Instructors grade notebooks with ``python -m lecture_code.grading NOTEBOOK_OR_FOLDER ...``;
-``python -m lecture_code.grading list`` prints the registry :data:`EXERCISES`.
+Instructors grade notebooks with ``python -m lecture_code.grading NOTEBOOK_OR_FOLDER ...``
+(:mod:`.cli`). That command does not use what ``check`` prints or returns in the learner's
+kernel: it runs each notebook in a sandbox and checks every exercise itself, from its own
+process (:mod:`.grade`). ``python -m lecture_code.grading list`` prints the registry :data:`EXERCISES`.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import traceback
 from typing import Any
 
@@ -36,9 +36,8 @@ EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (*EXERCISES_01, *EXERCISES
 """Every exercise by id; ``EXERCISES[id].reference`` is its reference implementation."""
 
 EXPECT_VAR = "LECTURE_CODE_EXPECT"
-REPORT_VAR = "LECTURE_CODE_GRADING_REPORT"
 
-__all__ = ["EXERCISES", "Case", "Exercise", "ExpectationError", "Mistake", "Result", "Status", "check"]
+__all__ = ["EXERCISES", "Case", "Exercise", "ExpectationError", "Mistake", "Result", "Status", "check", "run_check"]
 
 
 class ExpectationError(AssertionError):
@@ -66,7 +65,6 @@ def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: boo
                             "the lines below.", details=traceback.format_exc().strip().splitlines()[-3:])
     if not quiet:
         print(result.report())
-    _record(result)
     expected = os.environ.get(EXPECT_VAR, "").strip()
     if expected:
         if expected not in (Status.PASS.value, Status.NOT_IMPLEMENTED.value):
@@ -76,14 +74,3 @@ def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: boo
                                    + result.report())
     return result
 
-
-def _record(result: Result) -> None:
-    """Append the result as a JSON line to $LECTURE_CODE_GRADING_REPORT, for the grading command."""
-    path = os.environ.get(REPORT_VAR)
-    if not path:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(result.to_dict()) + "\n")
-    except OSError as err:
-        print(f"(could not write the grading report to {path}: {err})", file=sys.stderr)
