@@ -107,13 +107,16 @@ def learner_exception(info: Any) -> Exception:
     base: type = Exception
     for b in bases:
         cls = getattr(builtins, b, None) if isinstance(b, str) else None
-        if isinstance(cls, type) and issubclass(cls, Exception) and cls.__init__ is Exception.__init__:
+        if isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, UnicodeError):
             base = cls
             break
     key = (name, base)
     if key not in _CLASSES:
         _CLASSES[key] = type(name, (base,), {"__module__": "learner"})
-    return _CLASSES[key](text)
+    try:
+        return _CLASSES[key](text)
+    except Exception:  # a base whose constructor wants other arguments
+        return type(name, (Exception,), {"__module__": "learner"})(text)
 
 
 # ------------------------------------------------------------------------------ arguments written back

@@ -283,6 +283,11 @@ class Sandbox:
                 if not self.alive():
                     raise self._died() from None
                 continue
+            except Exception:  # a malformed message (the kernel's serialiser was tampered with): skip it
+                time.sleep(0.05)
+                continue
+            if not isinstance(msg, dict) or not isinstance(msg.get("parent_header"), dict):
+                continue
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 return msg.get("content", {})
 
