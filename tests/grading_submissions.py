@@ -112,6 +112,15 @@ FORGED: dict[str, list[str]] = {
         "def lm_loss(logits, targets):\n    f = EXERCISES['lm_loss'].reference\n    return float(f(logits, targets))\n"
         "perplexity = functools.partial(numpy_rnn.perplexity)\n"
         "def sample_next(logits, temperature, rng):\n    return numpy_rnn.sample_next(logits, temperature, rng)\n"],
+    "hidden_from_the_profiler": [
+        "import os, sys, threading\nfrom lecture_code import numpy_rnn\n"
+        "def rnn_step(e_t, h_prev, W_h, W_e, b1):\n    sys.setprofile(None)\n"
+        "    return numpy_rnn.rnn_step(e_t, h_prev, W_h, W_e, b1)\n"
+        "def softmax(z):\n    hook = sys.getprofile()\n    sys.setprofile(None)\n    out = numpy_rnn.softmax(z)\n"
+        "    sys.setprofile(hook)\n    return out\n"
+        "def lm_loss(logits, targets):\n    r, w = os.pipe()\n    if os.fork() == 0:\n"
+        "        os.write(w, repr(numpy_rnn.lm_loss(logits, targets)).encode())\n        os._exit(0)\n"
+        "    return float(os.read(r, 100))\n"],
     "a_known_mistake": [
         "from lecture_code.grading import EXERCISES\nimport numpy as np\n"
         "_m = EXERCISES['rnn_step'].mistakes[0].fn\n"

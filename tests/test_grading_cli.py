@@ -160,11 +160,14 @@ def test_forged_submissions_never_pass(tmp_path: Path, capsys: pytest.CaptureFix
     for name in ("references_by_name", "imported_references", "thin_wrappers"):
         assert set(status[f"01_{name}.ipynb"].values()) == {"not own work"}, status[f"01_{name}.ipynb"]
     assert status["01_a_known_mistake.ipynb"]["rnn_step"] == "not own work"
+    hidden = status["01_hidden_from_the_profiler.ipynb"]
+    assert [hidden[ex] for ex in CHAPTER_1[:3]] == ["not own work"] * 3, hidden
     assert set(status["01_patched_comparison.ipynb"].values()) == {"fail"}, status["01_patched_comparison.ipynb"]
     hint = got["01_thin_wrappers.ipynb"]["rnn_step"]["hint"]
     assert "numpy_rnn.py: rnn_step" in hint and "write the function yourself" in hint
+    assert "sys.setprofile" in got["01_hidden_from_the_profiler.ipynb"]["rnn_step"]["hint"]
     out = capsys.readouterr()
-    assert "0 of 45 exercises passed." in out.out
+    assert "0 of 50 exercises passed." in out.out
     assert "Traceback" not in out.out + out.err
 
 

@@ -80,8 +80,9 @@ def _check(sb: Sandbox, nb: str, ex_id: str) -> Row:
         return Row(nb, ex_id, sb.gone.reason, f"while checking {ex_id}: {sb.gone}")
     borrowed = proxy.borrowed(ex)
     if borrowed:
-        return Row(nb, ex_id, NOT_OWN_WORK, f"{ex_id} is, or calls, code shipped with the course ({borrowed}); "
-                   "write the function yourself.")
+        what = (borrowed if borrowed.startswith("during")
+                else f"it is, or calls, code shipped with the course ({borrowed})")
+        return Row(nb, ex_id, NOT_OWN_WORK, f"{ex_id}: {what}; write the function yourself.")
     return _row_from_result(nb, result)
 
 

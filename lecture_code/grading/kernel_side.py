@@ -7,7 +7,8 @@ to the sandboxed kernel once the notebook has run, and then asks for one call at
 
 The reply holds the encoded return value, or the exception's type, bases, message and the
 learner's line; the arguments as they are after the call (to detect in-place changes); and the
-functions of ``lecture_code`` that ran during the call (to recognise the shipped reference).
+functions of ``lecture_code`` that ran during the call (to recognise the shipped reference), seen
+by a profile hook, plus any attempt during the call to replace that hook or to start a process.
 Everything here runs in the learner's process and can be tampered with: the grader trusts none
 of it beyond being data that it decodes strictly and compares itself.
 """
@@ -29,7 +30,30 @@ _USER_NS: dict[str, Any] = {}
 _PACKAGE_DIRS: tuple[str, ...] = ()
 _LIBRARY_DIRS: tuple[str, ...] = ()
 _SETPROFILE = sys.setprofile
+_GETPROFILE = sys.getprofile
 _MAX_SEEN = 200
+
+
+def _guarded() -> dict[int, str]:
+    """Builtins that a graded call has no reason to use: they could hide the reference from the profiler."""
+    import os
+    import posix
+
+    names = {"sys.setprofile": sys.setprofile, "sys.settrace": sys.settrace}
+    for mod in (os, posix):
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "execv", "execve", "system"):
+            if hasattr(mod, name):
+                names[f"os.{name}"] = getattr(mod, name)
+    try:
+        import _posixsubprocess
+
+        names["subprocess"] = _posixsubprocess.fork_exec
+    except ImportError:
+        pass
+    return {id(fn): name for name, fn in names.items()}
+
+
+_GUARDED = _guarded()
 
 
 def setup(user_ns: dict[str, Any], package_dirs: list[str]) -> None:
@@ -93,11 +117,15 @@ def call(name: str, payload: str) -> str:
     seen: set[tuple[str, str]] = set()
 
     def hook(frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and len(seen) < _MAX_SEEN:
+        if len(seen) >= _MAX_SEEN:
+            return
+        if event == "call":
             code = frame.f_code
             rel = _relative(code.co_filename)
             if rel is not None:
                 seen.add((rel, code.co_qualname))
+        elif event == "c_call" and id(arg) in _GUARDED and frame.f_code is not call.__code__:  # not our own
+            seen.add(("<tampered>", _GUARDED[id(arg)]))
 
     reply: dict[str, Any] = {}
     _SETPROFILE(hook)
@@ -107,6 +135,8 @@ def call(name: str, payload: str) -> str:
     except BaseException as err:  # everything the learner's code raises, KeyboardInterrupt included
         reply["error"] = _describe(err)
     finally:
+        if _GETPROFILE() is not hook:
+            seen.add(("<tampered>", "the profiler was replaced"))
         _SETPROFILE(None)
         threading.setprofile(None)  # type: ignore[arg-type]
     out = {"lecture_code": sorted(seen), "args_after": encode(tuple(args))}

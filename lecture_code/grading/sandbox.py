@@ -69,9 +69,12 @@ class Problem:
 
 @dataclass
 class Isolation:
+    """Which OS features the sandboxes use on this machine."""
+
     namespaces: bool
     own_user: bool
     limits: bool
+    parent_death: bool = False
     notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -97,12 +100,15 @@ def isolation() -> Isolation:
     user = root and bool(shutil.which("setpriv")) and _works(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "true"])
     lim = bool(shutil.which("prlimit")) and _works(["prlimit", "--as=4294967296", "true"])
+    pdeath = bool(shutil.which("setpriv")) and _works(["setpriv", "--pdeathsig", "KILL", "--", "true"])
     notes = []
     if not ns:
         notes.append("`unshare` unavailable: processes are tracked by an environment marker instead")
     if not user:
         notes.append("not root or no `setpriv`: a submission can write wherever the grader can")
-    return Isolation(ns, user, lim, notes)
+    if not lim:
+        notes.append("no `prlimit`: no memory, CPU or process limits")
+    return Isolation(ns, user, lim, pdeath, notes)
 
 
 def _uid() -> int:
@@ -142,7 +148,9 @@ class Sandbox:
     def _command(self, connection_file: Path) -> list[str]:
         cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file), "--HistoryManager.enabled=False"]
         if self.uid is not None:
-            cmd = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--", *cmd]
+            # changing user clears the parent-death signal that `unshare --kill-child` set: set it again
+            cmd = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                   *(["--pdeathsig", "KILL"] if self.iso.parent_death else []), "--", *cmd]
         if self.iso.limits:
             lim = self.limits
             cpu = int(lim.cpu or lim.wall)
@@ -150,6 +158,8 @@ class Sandbox:
                    f"--fsize={int(lim.file_gb * 2**30)}", "--core=0", "--", *cmd]
         if self.iso.namespaces:
             cmd = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--", *cmd]
+        if self.iso.parent_death:  # if the grader itself is killed, the sandbox goes with it
+            cmd = ["setpriv", "--pdeathsig", "KILL", "--", *cmd]
         return cmd
 
     def _env(self) -> dict[str, str]:
@@ -321,7 +331,9 @@ class Sandbox:
             self._reply(msg_id, 5.0)
         except KernelGone:
             self.kill()
-            self.gone = KernelGone("timeout", "the kernel did not stop when interrupted and was killed")
+            self.gone = KernelGone("timeout", f"ran longer than {timeout:g} s, did not stop when interrupted, "
+                                   "and the kernel was killed")
+            raise self.gone from None
         raise KernelGone("timeout", f"ran longer than {timeout:g} s and was interrupted")
 
     def interrupt(self) -> None:
