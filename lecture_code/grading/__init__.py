@@ -19,7 +19,9 @@ process (:mod:`.grade`). ``python -m lecture_code.grading list`` prints the regi
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import traceback
 from typing import Any
 
@@ -36,8 +38,11 @@ EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (*EXERCISES_01, *EXERCISES
 """Every exercise by id; ``EXERCISES[id].reference`` is its reference implementation."""
 
 EXPECT_VAR = "LECTURE_CODE_EXPECT"
+REPORT_VAR = "LECTURE_CODE_GRADING_REPORT"
+"""If set, ``check`` appends each result to this file as a JSON line: a log for the learner's own
+scripts. The grading command neither sets it nor reads it (a kernel's report can say anything)."""
 
-__all__ = ["EXERCISES", "Case", "Exercise", "ExpectationError", "Mistake", "Result", "Status", "check", "run_check"]
+__all__ = ["EXERCISES", "Case", "Exercise", "ExpectationError", "Mistake", "Result", "Status", "check"]
 
 
 class ExpectationError(AssertionError):
@@ -65,6 +70,7 @@ def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: boo
                             "the lines below.", details=traceback.format_exc().strip().splitlines()[-3:])
     if not quiet:
         print(result.report())
+    _record(result)
     expected = os.environ.get(EXPECT_VAR, "").strip()
     if expected:
         if expected not in (Status.PASS.value, Status.NOT_IMPLEMENTED.value):
@@ -74,3 +80,14 @@ def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: boo
                                    + result.report())
     return result
 
+
+def _record(result: Result) -> None:
+    """Append the result as a JSON line to $LECTURE_CODE_GRADING_REPORT (never read by the grader)."""
+    path = os.environ.get(REPORT_VAR)
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(result.to_dict()) + "\n")
+    except OSError as err:
+        print(f"(could not write the grading report to {path}: {err})", file=sys.stderr)
