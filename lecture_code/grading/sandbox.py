@@ -36,7 +36,8 @@ from typing import Any
 
 SYSTEM_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "LECTURE_CODE_DATA", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
               "VIRTUAL_ENV")
-MARKER = "LECTURE_CODE_SANDBOX"
+MARKER = "LECTURE_CODE_SANDBOX"  # in each sandboxed process's environment: MARKER=<TAG value><random token>
+TAG = "LECTURE_CODE_SANDBOX_TAG"
 
 
 class KernelGone(RuntimeError):
@@ -84,12 +85,17 @@ class Isolation:
         return "sandbox: " + ", ".join(parts) + "".join(f"; {n}" for n in self.notes)
 
 
-def _works(cmd: list[str]) -> bool:
+def _works(cmd: list[str], env: dict[str, str] | None = None) -> bool:
     try:
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=20).returncode == 0
+                              timeout=60, cwd="/", env=env).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+
+
+# An unprivileged user must be able to run this Python, import the kernel and lecture_code, and read the data.
+_PROBE = ("import os, ipykernel, lecture_code; d = os.environ.get('LECTURE_CODE_DATA'); "
+          "assert d is None or os.access(d, os.R_OK | os.X_OK)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,15 +103,17 @@ def isolation() -> Isolation:
     """Which of the OS features this machine allows (checked once, by trying them)."""
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     ns = bool(shutil.which("unshare")) and _works(["unshare", "--net", "--pid", "--fork", "--kill-child", "true"])
+    env = {k: os.environ[k] for k in SYSTEM_ENV if k in os.environ}
     user = root and bool(shutil.which("setpriv")) and _works(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", sys.executable, "-c", _PROBE], env)
     lim = bool(shutil.which("prlimit")) and _works(["prlimit", "--as=4294967296", "true"])
     pdeath = bool(shutil.which("setpriv")) and _works(["setpriv", "--pdeathsig", "KILL", "--", "true"])
     notes = []
     if not ns:
         notes.append("`unshare` unavailable: processes are tracked by an environment marker instead")
     if not user:
-        notes.append("not root or no `setpriv`: a submission can write wherever the grader can")
+        notes.append("not root, no `setpriv`, or this Python/lecture_code/data not readable by other users: "
+                     "a submission can write wherever the grader can")
     if not lim:
         notes.append("no `prlimit`: no memory, CPU or process limits")
     return Isolation(ns, user, lim, pdeath, notes)
@@ -124,7 +132,7 @@ class Sandbox:
         self.limits = limits
         self.iso = isolation()
         self.uid = _uid() if self.iso.own_user else None
-        self.token = secrets.token_hex(8)
+        self.token = os.environ.get(TAG, "")[:40] + secrets.token_hex(8)  # marks its processes
         self.dir = Path(tempfile.mkdtemp(prefix="lc-grade-"))
         self.work = self.dir / "work"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -364,7 +372,7 @@ class Sandbox:
                 continue
             if reply.get("status") == "error":
                 ename, evalue = str(reply.get("ename", ""))[:100], str(reply.get("evalue", ""))[:200]
-                if "MemoryError" in ename:
+                if "MemoryError" in ename or "allocate memory" in evalue:  # NumPy, Python; torch's allocator
                     problems.append(Problem("memory", f"cell {i} ran out of memory ({ename}: {evalue})"))
                 elif ename == "BlockingIOError":
                     problems.append(Problem("processes", f"cell {i} reached the process limit ({evalue})"))
