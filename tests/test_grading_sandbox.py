@@ -115,3 +115,26 @@ def test_hostile_submissions_end_with_their_own_status_while_the_others_are_grad
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
     assert "6 of 50 exercises passed." in out.out
+
+
+def test_without_namespaces_or_own_user_grading_works_and_cleans_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Where unshare/setpriv are unavailable, processes are found by their environment marker."""
+    from lecture_code.grading import sandbox
+
+    bare = sandbox.Isolation(namespaces=False, own_user=False, limits=isolation().limits, notes=["(test)"])
+    monkeypatch.setattr(sandbox, "isolation", lambda: bare)
+    tag = f"bare-{os.getpid()}-"
+    monkeypatch.setenv(TAG, tag)
+    subs = tmp_path / "submissions"
+    sub.alice(subs)
+    sub.notebook(subs / "01_orphans.ipynb", [
+        "import os, time\nfor _ in range(5):\n    if os.fork() == 0:\n        os.setsid()\n"
+        "        time.sleep(600)\n        os._exit(0)"])
+    csv_path = tmp_path / "grades.csv"
+    assert main([str(subs), "--csv", str(csv_path), "--timeout", "30"]) == 1
+    got = sub.by_notebook(sub.read_csv(csv_path))
+    assert {r["status"] for r in got["01_sub_alice.ipynb"].values()} == {"pass"}
+    assert {r["status"] for r in got["01_orphans.ipynb"].values()} == {"not run"}
+    assert _sandbox_processes(tag) == []
+    assert "Traceback" not in "".join(capsys.readouterr())
