@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import EXERCISES
 from .generator import MarkerError, generate
-from .grade import Graded, Row, grade_notebook
+from .grade import Graded, Row, chapter_exercises, grade_notebook
 from .sandbox import Limits, isolation
 
 COLUMNS = ("notebook", "exercise", "status", "hint")
@@ -48,7 +48,13 @@ def _grade_all(notebooks: list[Path], limits: Limits, jobs: int) -> Iterator[Gra
             yield grade_notebook(nb, limits)
         return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        yield from pool.map(grade_notebook, notebooks, [limits] * len(notebooks))
+        futures = [pool.submit(grade_notebook, nb, limits) for nb in notebooks]
+        for nb, future in zip(notebooks, futures, strict=True):
+            try:
+                yield future.result()
+            except Exception as err:  # a grader process that died: that notebook's grade, not a traceback
+                why = f"the grader process failed: {type(err).__name__}"
+                yield Graded(str(nb), [Row(str(nb), ex, "error", why) for ex in chapter_exercises(nb) or ["-"]])
 
 
 def _table(rows: list[Row]) -> str:

@@ -38,6 +38,7 @@ SYSTEM_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "LECTURE_CODE_DATA", "OMP_
               "VIRTUAL_ENV")
 MARKER = "LECTURE_CODE_SANDBOX"  # in each sandboxed process's environment: MARKER=<TAG value><random token>
 TAG = "LECTURE_CODE_SANDBOX_TAG"
+MAX_REPLY = 512 * 2**20  # bytes
 
 
 class KernelGone(RuntimeError):
@@ -202,6 +203,12 @@ class Sandbox:
         self.client = BlockingKernelClient()
         self.client.load_connection_file(conn)
         self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        try:  # a reply larger than this is dropped (the call then times out) rather than filling our memory
+            import zmq
+
+            self.client.shell_channel.socket.setsockopt(zmq.MAXMSGSIZE, MAX_REPLY)
+        except Exception:  # an older pyzmq or channel class: the reply size is then checked after receiving
+            pass
         deadline = time.monotonic() + 120
         while True:
             msg_id = self.client.kernel_info()
