@@ -97,7 +97,8 @@ def test_hostile_submissions_end_with_their_own_status_while_the_others_are_grad
     assert status["01_crash.ipynb"] == {"crashed"}, got["01_crash.ipynb"]
     assert "exited with status 3" in got["01_crash.ipynb"]["rnn_step"]["hint"]
     in_call = {ex: r["status"] for ex, r in got["01_crash_in_a_call.ipynb"].items()}
-    assert in_call == {"rnn_step": "pass", "softmax": "crashed", "lm_loss": "crashed", "perplexity": "not run",
+    # the kernel died while softmax was checked: lm_loss is checked in a fresh kernel
+    assert in_call == {"rnn_step": "pass", "softmax": "crashed", "lm_loss": "pass", "perplexity": "not run",
                        "sample_next": "not run"}, got["01_crash_in_a_call.ipynb"]
     assert status["01_delete.ipynb"] == {"not run"}
     assert status["01_write_home.ipynb"] == {"not run"}
@@ -114,7 +115,7 @@ def test_hostile_submissions_end_with_their_own_status_while_the_others_are_grad
     assert _sandbox_processes(tag) == []
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
-    assert "6 of 50 exercises passed." in out.out
+    assert "7 of 50 exercises passed." in out.out
 
 
 def test_without_namespaces_or_own_user_grading_works_and_cleans_up(

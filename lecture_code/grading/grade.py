@@ -29,6 +29,7 @@ from .sandbox import KernelGone, Limits, Problem, Sandbox
 
 NOT_RUN, NOT_OWN_WORK, CRASHED = "not run", "not own work", "crashed"
 CALL_MARGIN = 3.0  # the proxy's own per-call limit exceeds the checker's by this much (seconds)
+MAX_RESTARTS = 2  # fresh sandboxes for the exercises left when the kernel dies during a check
 
 
 @dataclass
@@ -89,29 +90,39 @@ def _check(sb: Sandbox, nb: str, ex_id: str) -> Row:
 def grade_notebook(path: Path, limits: Limits | None = None) -> Graded:
     """Run ``path`` in a sandbox and check every exercise of its chapter (see the module docstring).
 
-    A notebook without a chapter number in its name is checked on the exercises it defines.
+    A notebook without a chapter number in its name is checked on the exercises it defines. If the
+    kernel dies or hangs while one exercise is checked, the notebook runs again in a fresh sandbox
+    for the exercises left (at most ``MAX_RESTARTS`` times).
     """
     limits = limits or Limits()
     nb = str(path)
     expected = chapter_exercises(path)
     problems: list[Problem] = []
     rows: dict[str, Row] = {}
+    todo: list[str] | None = None  # the exercises left to check, once the first run has told which exist
     try:
-        with Sandbox(path, limits) as sb:
-            problems = sb.run_notebook()
-            try:
-                install(sb)
-                present = defined(sb, expected or EXERCISES)
-            except (ChannelError, KernelGone) as err:
-                gone = sb.gone or KernelGone("error", str(err))
-                problems.append(Problem(gone.reason, str(gone)))
-                present = set()
-            for ex_id in [*expected, *sorted(present - set(expected))]:
-                if ex_id in present and not sb.alive():
-                    gone = sb.gone or KernelGone(CRASHED, "the kernel stopped")
-                    rows[ex_id] = Row(nb, ex_id, gone.reason, f"not checked: {gone}")
-                elif ex_id in present:
-                    rows[ex_id] = _check(sb, nb, ex_id)
+        for attempt in range(MAX_RESTARTS + 1):
+            with Sandbox(path, limits) as sb:
+                run_problems = sb.run_notebook()
+                problems = run_problems if todo is None else problems
+                try:
+                    install(sb)
+                    present = defined(sb, expected or EXERCISES)
+                except (ChannelError, KernelGone) as err:
+                    gone = sb.gone or KernelGone("error", str(err))
+                    problems.append(Problem(gone.reason, str(gone)))
+                    break
+                if todo is None:
+                    todo = [*(e for e in expected if e in present), *sorted(present - set(expected))]
+                while todo and sb.alive():
+                    ex_id = todo.pop(0)
+                    rows[ex_id] = (_check(sb, nb, ex_id) if ex_id in present
+                                   else Row(nb, ex_id, CRASHED, "not checked: not defined when the notebook ran again"))
+                if not todo:
+                    break
+                gone = sb.gone or KernelGone(CRASHED, "the kernel stopped")
+                if attempt == MAX_RESTARTS:
+                    rows.update({e: Row(nb, e, gone.reason, f"not checked: {gone}") for e in todo})
     except KernelGone as gone:
         problems.append(Problem(gone.reason, str(gone)))
     except Exception as err:  # the grader must go on with the other notebooks
