@@ -129,9 +129,12 @@ def grade_notebook(path: Path, limits: Limits | None = None) -> Graded:
         problems.append(Problem("error", "grading failed: " + traceback.format_exception_only(err)[-1].strip()))
     worst = problems[0] if problems else None
     for ex_id in expected:
-        if ex_id not in rows:
-            rows[ex_id] = (Row(nb, ex_id, worst.status, worst.message) if worst
-                           else Row(nb, ex_id, NOT_RUN, f"the notebook defines no function `{ex_id}`"))
+        if ex_id in rows:
+            continue
+        if worst is None:
+            rows[ex_id] = Row(nb, ex_id, NOT_RUN, f"the notebook defines no function `{ex_id}`")
+        else:  # the notebook's own trouble explains why the function is missing
+            rows[ex_id] = Row(nb, ex_id, worst.status, f"no function `{ex_id}` after the run: {worst.message}")
     ordered = [rows[e] for e in dict.fromkeys([*expected, *rows])]
     if not ordered:
         ordered = [Row(nb, "-", worst.status if worst else NOT_RUN,
