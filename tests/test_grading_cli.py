@@ -142,7 +142,7 @@ def test_the_solution_submitted_as_it_is_passes_and_exits_0(tmp_path: Path, caps
     assert "LECTURE_CODE_GRADING_REPORT" not in os.environ
 
 
-def test_forged_submissions_never_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_forged_submissions_never_pass(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     subs = tmp_path / "forged"
     for name, cells in sub.FORGED.items():
         sub.notebook(subs / f"01_{name}.ipynb", cells)
@@ -166,7 +166,7 @@ def test_forged_submissions_never_pass(tmp_path: Path, capsys: pytest.CaptureFix
     hint = got["01_thin_wrappers.ipynb"]["rnn_step"]["hint"]
     assert "numpy_rnn.py: rnn_step" in hint and "write the function yourself" in hint
     assert "sys.setprofile" in got["01_hidden_from_the_profiler.ipynb"]["rnn_step"]["hint"]
-    out = capsys.readouterr()
+    out = capfd.readouterr()
     assert "0 of 50 exercises passed." in out.out
     assert "Traceback" not in out.out + out.err
 

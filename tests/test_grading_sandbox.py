@@ -70,7 +70,7 @@ def _sandbox_processes(tag: str) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
 def test_hostile_submissions_end_with_their_own_status_while_the_others_are_graded(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "instructor_home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -113,7 +113,7 @@ def test_hostile_submissions_end_with_their_own_status_while_the_others_are_grad
     if isolation().own_user:
         assert list(home.iterdir()) == []
     assert _sandbox_processes(tag) == []
-    out = capsys.readouterr()
+    out = capfd.readouterr()
     assert "Traceback" not in out.out + out.err
     assert "7 of 50 exercises passed." in out.out
 
