@@ -121,6 +121,22 @@ FORGED: dict[str, list[str]] = {
         "def lm_loss(logits, targets):\n    r, w = os.pipe()\n    if os.fork() == 0:\n"
         "        os.write(w, repr(numpy_rnn.lm_loss(logits, targets)).encode())\n        os._exit(0)\n"
         "    return float(os.read(r, 100))\n"],
+    "profiler_disabled_before_grading": [
+        "import sys\nfrom lecture_code import numpy_rnn\n"
+        "sys.setprofile = lambda f: None\nsys.getprofile = lambda: None\n"
+        "def rnn_step(e_t, h_prev, W_h, W_e, b1):\n    return numpy_rnn.rnn_step(e_t, h_prev, W_h, W_e, b1)\n"],
+    "reference_in_a_thread": [
+        "import threading\nfrom concurrent.futures import ThreadPoolExecutor\nfrom lecture_code import numpy_rnn\n"
+        "pool = ThreadPoolExecutor(1)\n"
+        "def rnn_step(e_t, h_prev, W_h, W_e, b1):\n    out = []\n"
+        "    t = threading.Thread(target=lambda: out.append(numpy_rnn.rnn_step(e_t, h_prev, W_h, W_e, b1)))\n"
+        "    t.start()\n    t.join()\n    return out[0]\n"
+        "def softmax(z):\n    return pool.submit(numpy_rnn.softmax, z).result()  # the pool starts its thread\n"],
+    "harness_tampered_during_the_call": [
+        "from lecture_code import numpy_rnn\n"
+        "def rnn_step(e_t, h_prev, W_h, W_e, b1):\n    g = globals()['_lecture_code_grader']\n"
+        "    g['_PACKAGE_DIRS'] = ()\n    g['_GUARDED'] = ()\n"
+        "    return numpy_rnn.rnn_step(e_t, h_prev, W_h, W_e, b1)\n"],
     "a_known_mistake": [
         "from lecture_code.grading import EXERCISES\nimport numpy as np\n"
         "_m = EXERCISES['rnn_step'].mistakes[0].fn\n"

@@ -162,12 +162,16 @@ def test_forged_submissions_never_pass(tmp_path: Path, capfd: pytest.CaptureFixt
     assert status["01_a_known_mistake.ipynb"]["rnn_step"] == "not own work"
     hidden = status["01_hidden_from_the_profiler.ipynb"]
     assert [hidden[ex] for ex in CHAPTER_1[:3]] == ["not own work"] * 3, hidden
+    assert status["01_profiler_disabled_before_grading.ipynb"]["rnn_step"] == "not own work"
+    assert status["01_harness_tampered_during_the_call.ipynb"]["rnn_step"] == "not own work"
+    threads = status["01_reference_in_a_thread.ipynb"]
+    assert threads["rnn_step"] == threads["softmax"] == "not own work"  # threads started during the call
     assert set(status["01_patched_comparison.ipynb"].values()) == {"fail"}, status["01_patched_comparison.ipynb"]
     hint = got["01_thin_wrappers.ipynb"]["rnn_step"]["hint"]
     assert "numpy_rnn.py: rnn_step" in hint and "write the function yourself" in hint
     assert "sys.setprofile" in got["01_hidden_from_the_profiler.ipynb"]["rnn_step"]["hint"]
     out = capfd.readouterr()
-    assert "0 of 50 exercises passed." in out.out
+    assert "0 of 65 exercises passed." in out.out
     assert "Traceback" not in out.out + out.err
 
 

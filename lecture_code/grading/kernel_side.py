@@ -8,7 +8,8 @@ to the sandboxed kernel once the notebook has run, and then asks for one call at
 The reply holds the encoded return value, or the exception's type, bases, message and the
 learner's line; the arguments as they are after the call (to detect in-place changes); and the
 functions of ``lecture_code`` that ran during the call (to recognise the shipped reference), seen
-by a profile hook, plus any attempt during the call to replace that hook or to start a process.
+by a profile hook, plus any use during the call of the few builtins that could hide something from
+that hook (replacing it, reaching its record through the garbage collector, starting a thread or a process).
 Everything here runs in the learner's process and can be tampered with: the grader trusts none
 of it beyond being data that it decodes strictly and compares itself.
 """
@@ -20,7 +21,6 @@ import json
 import linecache
 import sys
 import sysconfig
-import threading
 import traceback
 from typing import Any
 
@@ -34,14 +34,29 @@ _GETPROFILE = sys.getprofile
 _MAX_SEEN = 200
 
 
-def _guarded() -> dict[int, str]:
-    """Builtins that a graded call has no reason to use: they could hide the reference from the profiler."""
+def _genuine(fn: Any, name: str) -> bool:
+    """True if ``fn`` is the sys module's own builtin ``name`` (not replaced by the notebook)."""
+    return getattr(fn, "__self__", None) is sys and getattr(fn, "__name__", None) == name and \
+        type(fn).__name__ == "builtin_function_or_method"
+
+
+_PROFILER_OK = _genuine(_SETPROFILE, "setprofile") and _genuine(_GETPROFILE, "getprofile")
+
+
+def _guarded() -> tuple[tuple[Any, str], ...]:
+    """Builtins that a graded call has no reason to use: they could hide the reference from the profiler
+    (by replacing it, reaching its record through the garbage collector, or running code in another thread
+    or process). Walking frames from a traceback is not caught (see the README)."""
+    import _thread
+    import gc
     import os
     import posix
 
-    names = {"sys.setprofile": sys.setprofile, "sys.settrace": sys.settrace}
+    names: dict[str, Any] = {f"sys.{n}": getattr(sys, n) for n in ("setprofile", "getprofile", "settrace")}
+    names.update({f"gc.{n}": getattr(gc, n) for n in ("get_referrers", "get_referents", "get_objects")})
+    names["_thread.start_new_thread"] = _thread.start_new_thread
     for mod in (os, posix):
-        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "execv", "execve", "system"):
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "execv", "execve", "system", "dup2"):
             if hasattr(mod, name):
                 names[f"os.{name}"] = getattr(mod, name)
     try:
@@ -50,7 +65,7 @@ def _guarded() -> dict[int, str]:
         names["subprocess"] = _posixsubprocess.fork_exec
     except ImportError:
         pass
-    return {id(fn): name for name, fn in names.items()}
+    return tuple((fn, name) for name, fn in names.items())
 
 
 _GUARDED = _guarded()
@@ -77,13 +92,6 @@ def setup(user_ns: dict[str, Any], package_dirs: list[str]) -> None:
 def defined(names: list[str]) -> str:
     """JSON list of the names that are callables in the notebook's namespace."""
     return json.dumps([n for n in names if callable(_USER_NS.get(n))])
-
-
-def _relative(filename: str) -> str | None:
-    for d in _PACKAGE_DIRS:
-        if filename.startswith(d):
-            return filename[len(d):]
-    return None
 
 
 def _learner_line(err: BaseException) -> str:
@@ -115,30 +123,34 @@ def call(name: str, payload: str) -> str:
         return json.dumps({"missing": True})
     args = decode(json.loads(payload))
     seen: set[tuple[str, str]] = set()
+    if not _PROFILER_OK:
+        seen.add(("<tampered>", "sys.setprofile, replaced before grading"))
+    # The hook reads only what it closes over, and calls no builtin the notebook could have replaced.
+    dirs, guarded, own, limit, add, size = _PACKAGE_DIRS, _GUARDED, call.__code__, _MAX_SEEN, seen.add, seen.__len__
 
     def hook(frame: Any, event: str, arg: Any) -> None:
-        if len(seen) >= _MAX_SEEN:
+        if size() >= limit:
             return
         if event == "call":
             code = frame.f_code
-            rel = _relative(code.co_filename)
-            if rel is not None:
-                seen.add((rel, code.co_qualname))
-        elif event == "c_call" and id(arg) in _GUARDED and frame.f_code is not call.__code__:  # not our own
-            seen.add(("<tampered>", _GUARDED[id(arg)]))
+            for d in dirs:
+                if code.co_filename.startswith(d):
+                    add((code.co_filename[d.__len__():], code.co_qualname))
+        elif event == "c_call" and frame.f_code is not own:  # our own setprofile(None) at the end is fine
+            for fn, name in guarded:
+                if arg is fn:
+                    add(("<tampered>", name))
 
     reply: dict[str, Any] = {}
     _SETPROFILE(hook)
-    threading.setprofile(hook)
     try:
         reply["value"] = fn(*args)
     except BaseException as err:  # everything the learner's code raises, KeyboardInterrupt included
         reply["error"] = _describe(err)
     finally:
-        if _GETPROFILE() is not hook:
-            seen.add(("<tampered>", "the profiler was replaced"))
+        if _GETPROFILE() is not hook and not any(rel == "<tampered>" for rel, _ in seen):
+            seen.add(("<tampered>", "a replacement of the profiler"))
         _SETPROFILE(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
     out = {"lecture_code": sorted(seen), "args_after": encode(tuple(args))}
     if "value" in reply:
         out["value"] = encode(reply["value"])
