@@ -148,7 +148,8 @@ def test_forged_submissions_never_pass(tmp_path: Path, capfd: pytest.CaptureFixt
         sub.notebook(subs / f"01_{name}.ipynb", cells)
     csv_path = tmp_path / "grades.csv"
 
-    assert main([str(subs), "--csv", str(csv_path), "--timeout", "8", "-j", "2"]) == 1
+    # a generous cell limit: one forgery hangs its kernel (it breaks its own messages) and costs that long
+    assert main([str(subs), "--csv", str(csv_path), "--timeout", "20", "-j", "2"]) == 1
 
     got = sub.by_notebook(sub.read_csv(csv_path))
     assert set(got) == {f"01_{name}.ipynb" for name in sub.FORGED}
@@ -159,19 +160,19 @@ def test_forged_submissions_never_pass(tmp_path: Path, capfd: pytest.CaptureFixt
         assert set(status[f"01_{name}.ipynb"].values()) == {"not run"}, status[f"01_{name}.ipynb"]
     for name in ("references_by_name", "imported_references", "thin_wrappers"):
         assert set(status[f"01_{name}.ipynb"].values()) == {"not own work"}, status[f"01_{name}.ipynb"]
-    assert status["01_a_known_mistake.ipynb"]["rnn_step"] == "not own work"
+    assert status["01_a_known_mistake.ipynb"]["rnn_step"] == "not own work", status["01_a_known_mistake.ipynb"]
     hidden = status["01_hidden_from_the_profiler.ipynb"]
     assert [hidden[ex] for ex in CHAPTER_1[:3]] == ["not own work"] * 3, hidden
-    assert status["01_profiler_disabled_before_grading.ipynb"]["rnn_step"] == "not own work"
-    assert status["01_harness_tampered_during_the_call.ipynb"]["rnn_step"] == "not own work"
+    for name in ("profiler_disabled_before_grading", "harness_tampered_during_the_call"):
+        assert status[f"01_{name}.ipynb"]["rnn_step"] == "not own work", got[f"01_{name}.ipynb"]
     threads = status["01_reference_in_a_thread.ipynb"]
-    assert threads["rnn_step"] == threads["softmax"] == "not own work"  # threads started during the call
+    assert threads["rnn_step"] == threads["softmax"] == "not own work", threads  # threads started in the call
     assert set(status["01_patched_comparison.ipynb"].values()) == {"fail"}, status["01_patched_comparison.ipynb"]
     hint = got["01_thin_wrappers.ipynb"]["rnn_step"]["hint"]
-    assert "numpy_rnn.py: rnn_step" in hint and "write the function yourself" in hint
-    assert "sys.setprofile" in got["01_hidden_from_the_profiler.ipynb"]["rnn_step"]["hint"]
+    assert "numpy_rnn.py: rnn_step" in hint and "write the function yourself" in hint, hint
+    assert "sys.setprofile" in got["01_hidden_from_the_profiler.ipynb"]["rnn_step"]["hint"], got
     out = capfd.readouterr()
-    assert "0 of 65 exercises passed." in out.out
+    assert "0 of 65 exercises passed." in out.out, out.out
     assert "Traceback" not in out.out + out.err
 
 
