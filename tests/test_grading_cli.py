@@ -1,9 +1,10 @@
 """Tests for the grading command line (python -m lecture_code.grading): list, generate, and grading
-notebooks end to end in a real Jupyter kernel (three short kernel runs, about ten seconds)."""
+notebooks end to end in real sandboxed kernels: a class with right and wrong answers, forged submissions
+that must not pass, and hostile ones that must not hurt the others (tests/test_grading_sandbox.py)."""
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import json
 import os
 import runpy
@@ -13,15 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from lecture_code.grading import EXERCISES, REPORT_VAR
+from lecture_code.grading import EXERCISES
 from lecture_code.grading.cli import main
 from lecture_code.grading.generator import BEGIN, END, dumps
 
 nbformat = pytest.importorskip("nbformat")
-pytest.importorskip("nbclient")
+pytest.importorskip("jupyter_client")
 pytest.importorskip("ipykernel")
 
-CHAPTER_1 = ["rnn_step", "softmax", "lm_loss", "perplexity", "sample_next"]
+import grading_submissions as sub  # noqa: E402 - after the skips: it needs nbformat
+
+CHAPTER_1 = sub.CHAPTER_1
 
 
 # ----------------------------------------------------------------------------- list, generate
@@ -84,146 +87,130 @@ def test_grading_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
         main([str(tmp_path / "nope.ipynb")])
 
 
-# ----------------------------------------------------------------------------- grading in a real kernel
+# ----------------------------------------------------------------------------- grading in real sandboxed kernels
 
 
-@pytest.fixture
-def python3_kernel(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Pin the `python3` kernel that the grader starts to this interpreter (its venv), ahead of any user kernelspec.
-
-    JUPYTER_PATH comes first in the kernelspec search, so a python3 spec there wins over ~/.local ones.
-    """
-    root = tmp_path_factory.mktemp("jupyter")
-    spec = root / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (tests)",
-        "language": "python",
-    }), encoding="utf-8")
-    monkeypatch.setenv("JUPYTER_PATH", str(root))
-    return sys.executable
-
-
-IMPORTS = "import sys\nfrom pathlib import Path\n\nimport numpy as np\n\nfrom lecture_code.grading import check"
-
-RNN_STEP = '''
-def rnn_step(e_t, h_prev, W_h, W_e, b1):
-    return np.tanh(h_prev @ W_h.T + e_t @ W_e.T + b1)
-
-check("rnn_step", rnn_step)'''
-
-SOFTMAX = '''
-def softmax(z):
-    shifted = z - z.max(axis=-1, keepdims=True)
-    w = np.exp(shifted)
-    return w / w.sum(axis=-1, keepdims=True)
-
-check("softmax", softmax)'''
-
-LM_LOSS = '''
-def lm_loss(logits, targets):
-    top = logits.max(axis=-1, keepdims=True)
-    logp = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
-    return float(-np.take_along_axis(logp, targets[..., None], axis=-1).mean())
-
-check("lm_loss", lm_loss)'''
-
-PERPLEXITY = '''
-def perplexity(mean_nll):
-    return float(np.exp(mean_nll))
-
-check("perplexity", perplexity)'''
-
-SAMPLE_NEXT = '''
-def sample_next(logits, temperature, rng):
-    return np.argmax(logits / temperature + rng.gumbel(size=logits.shape), axis=-1)
-
-check("sample_next", sample_next)'''
-
-WHICH_PYTHON = 'Path("kernel_python.txt").write_text(sys.executable)'
-
-BOB_RNN_STEP = '''
-def rnn_step(e_t, h_prev, W_h, W_e, b1):
-    return h_prev @ W_h.T + e_t @ W_e.T + b1  # forgot the tanh
-
-check("rnn_step", rnn_step)'''
-
-BOB_SOFTMAX = '''
-def softmax(z):
-    raise NotImplementedError("Replace this line with your code.")
-
-check("softmax", softmax)'''
-
-BOB_LM_LOSS = LM_LOSS.replace('check("lm_loss", lm_loss)',
-                              'print(lm_loss(np.zeros((1, 1, 3)), np.array([[7]])))  # IndexError\n'
-                              'check("lm_loss", lm_loss)')
-
-
-def _notebook(path: Path, cells: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src.strip()) for src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
-
-
-def _alice(folder: Path) -> Path:
-    return _notebook(folder / "01_sub_alice.ipynb",
-                     [IMPORTS, RNN_STEP, SOFTMAX, LM_LOSS, PERPLEXITY, SAMPLE_NEXT, WHICH_PYTHON])
-
-
-def _bob(folder: Path) -> Path:
-    # one wrong, one stub, one cell raising before its check, perplexity never written
-    return _notebook(folder / "01_sub_bob.ipynb", [IMPORTS, BOB_RNN_STEP, BOB_SOFTMAX, BOB_LM_LOSS, SAMPLE_NEXT])
-
-
-def _rows(csv_path: Path) -> list[dict[str, str]]:
-    with open(csv_path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def test_grade_a_class(tmp_path: Path, python3_kernel: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_grade_a_class(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     subs = tmp_path / "submissions"
-    _alice(subs)
-    bob = _bob(subs)
+    sub.alice(subs)
+    bob = sub.bob(subs)
     (subs / ".ipynb_checkpoints").mkdir()
     shutil.copy(bob, subs / ".ipynb_checkpoints" / "01_sub_bob-checkpoint.ipynb")  # ignored
-    csv_path = tmp_path / "grades.csv"
+    csv_path, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
 
-    assert main([str(subs), "--csv", str(csv_path), "--timeout", "120"]) == 1
+    assert main([str(subs), "--csv", str(csv_path), "--feedback", str(feedback), "--timeout", "60"]) == 1
 
-    # the kernel ran this test's interpreter
-    assert (subs / "kernel_python.txt").read_text(encoding="utf-8") == python3_kernel
+    # the kernel worked on a copy elsewhere: nothing appeared next to the submissions
+    assert sorted(p.name for p in subs.iterdir()) == [".ipynb_checkpoints", "01_sub_alice.ipynb", "01_sub_bob.ipynb"]
 
-    rows = _rows(csv_path)
+    rows = sub.read_csv(csv_path)
     assert list(rows[0]) == ["notebook", "exercise", "status", "hint"]
     assert [(Path(r["notebook"]).name, r["exercise"]) for r in rows] == (
         [("01_sub_alice.ipynb", ex) for ex in CHAPTER_1] + [("01_sub_bob.ipynb", ex) for ex in CHAPTER_1]
     )
-    got = {(Path(r["notebook"]).name, r["exercise"]): r for r in rows}
+    got = sub.by_notebook(rows)
     for ex in CHAPTER_1:
-        assert got["01_sub_alice.ipynb", ex]["status"] == "pass", got["01_sub_alice.ipynb", ex]
-        assert got["01_sub_alice.ipynb", ex]["hint"] == ""
-    bob_rows = {ex: got["01_sub_bob.ipynb", ex] for ex in CHAPTER_1}
-    assert bob_rows["rnn_step"]["status"] == "fail"
-    assert bob_rows["rnn_step"]["hint"] == EXERCISES["rnn_step"].mistakes[0].hint  # "missing tanh"
-    assert bob_rows["softmax"]["status"] == "not_implemented"
-    assert "NotImplementedError" in bob_rows["softmax"]["hint"]
-    assert bob_rows["lm_loss"]["status"] == "not run"
-    assert bob_rows["perplexity"]["status"] == "not run"
-    assert "never ran" in bob_rows["perplexity"]["hint"]
-    assert bob_rows["sample_next"]["status"] == "pass"
+        assert got["01_sub_alice.ipynb"][ex]["status"] == "pass", got["01_sub_alice.ipynb"][ex]
+        assert got["01_sub_alice.ipynb"][ex]["hint"] == ""
+    b = got["01_sub_bob.ipynb"]
+    assert b["rnn_step"]["status"] == "fail"
+    assert b["rnn_step"]["hint"] == EXERCISES["rnn_step"].mistakes[0].hint  # "missing tanh"
+    assert b["softmax"]["status"] == "not_implemented"
+    assert "NotImplementedError" in b["softmax"]["hint"]
+    assert b["lm_loss"]["status"] == "pass"  # its demo line raised, but the function is right
+    assert b["perplexity"]["status"] == "not run"
+    assert "defines no function `perplexity`" in b["perplexity"]["hint"]
+    assert b["sample_next"]["status"] == "pass"
 
-    out = capsys.readouterr().out
-    assert "6 of 10 exercises passed." in out
-    assert "01_sub_bob.ipynb" in out and "not_implemented" in out
+    out = capsys.readouterr()
+    assert "7 of 10 exercises passed." in out.out
+    assert "01_sub_bob.ipynb" in out.out and "not_implemented" in out.out
+    assert "Traceback" not in out.out + out.err
+    assert sorted(p.name for p in feedback.iterdir()) == ["01_sub_alice.md", "01_sub_bob.md"]
+    text = (feedback / "01_sub_bob.md").read_text(encoding="utf-8")
+    assert "2 of 5 exercises passed." in text
+    assert "## rnn_step: fail" in text and EXERCISES["rnn_step"].mistakes[0].hint in text
+    assert "## perplexity: not run" in text
+    assert "5 of 5 exercises passed." in (feedback / "01_sub_alice.md").read_text(encoding="utf-8")
 
 
-def test_grade_all_passing_returns_0(tmp_path: Path, python3_kernel: str, capsys: pytest.CaptureFixture[str]) -> None:
-    nb = _alice(tmp_path / "good")
+def test_the_solution_submitted_as_it_is_passes_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nb = sub.solution_copy(tmp_path / "good")
     assert main([str(nb), "--timeout", "120"]) == 0
     out = capsys.readouterr().out
     assert "5 of 5 exercises passed." in out
-    assert REPORT_VAR not in os.environ, "the grader must restore the environment"
+    assert "LECTURE_CODE_GRADING_REPORT" not in os.environ
+
+
+def test_forged_submissions_never_pass(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    subs = tmp_path / "forged"
+    for name, cells in sub.FORGED.items():
+        sub.notebook(subs / f"01_{name}.ipynb", cells)
+    csv_path = tmp_path / "grades.csv"
+
+    # a generous cell limit: one forgery hangs its kernel (it breaks its own messages) and costs that long
+    assert main([str(subs), "--csv", str(csv_path), "--timeout", "20", "-j", "2"]) == 1
+
+    got = sub.by_notebook(sub.read_csv(csv_path))
+    assert set(got) == {f"01_{name}.ipynb" for name in sub.FORGED}
+    passed = [(nb, ex) for nb, rows in got.items() for ex, r in rows.items() if r["status"] == "pass"]
+    assert passed == [], sub.dumps_rows(got)
+    status = {nb: {ex: r["status"] for ex, r in rows.items()} for nb, rows in got.items()}
+    for name in ("report_file", "check_on_references", "fake_check_output"):
+        assert set(status[f"01_{name}.ipynb"].values()) == {"not run"}, status[f"01_{name}.ipynb"]
+    for name in ("references_by_name", "imported_references", "thin_wrappers"):
+        assert set(status[f"01_{name}.ipynb"].values()) == {"not own work"}, status[f"01_{name}.ipynb"]
+    assert status["01_a_known_mistake.ipynb"]["rnn_step"] == "not own work", status["01_a_known_mistake.ipynb"]
+    hidden = status["01_hidden_from_the_profiler.ipynb"]
+    assert [hidden[ex] for ex in CHAPTER_1[:3]] == ["not own work"] * 3, hidden
+    for name in ("profiler_disabled_before_grading", "harness_tampered_during_the_call"):
+        assert status[f"01_{name}.ipynb"]["rnn_step"] == "not own work", got[f"01_{name}.ipynb"]
+    threads = status["01_reference_in_a_thread.ipynb"]
+    assert threads["rnn_step"] == threads["softmax"] == "not own work", threads  # threads started in the call
+    assert set(status["01_patched_comparison.ipynb"].values()) == {"fail"}, status["01_patched_comparison.ipynb"]
+    hint = got["01_thin_wrappers.ipynb"]["rnn_step"]["hint"]
+    assert "numpy_rnn.py: rnn_step" in hint and "write the function yourself" in hint, hint
+    assert "sys.setprofile" in got["01_hidden_from_the_profiler.ipynb"]["rnn_step"]["hint"], got
+    out = capfd.readouterr()
+    assert "0 of 65 exercises passed." in out.out, out.out
+    assert "Traceback" not in out.out + out.err
+
+
+def test_what_the_grader_sees_of_a_function(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """In-place changes, torch results, the learner's own exception with its line, and a call that hangs
+    (interrupted: the next exercise is still checked in the same kernel)."""
+    monkeypatch.setitem(EXERCISES, "perplexity", dataclasses.replace(EXERCISES["perplexity"], timeout=2.0))
+    nb = sub.notebook(tmp_path / "01_tricky.ipynb", [sub.IMPORTS, '''
+import torch
+
+class ShapeTrouble(Exception):
+    pass
+
+def rnn_step(e_t, h_prev, W_h, W_e, b1):
+    out = np.tanh(h_prev @ W_h.T + e_t @ W_e.T + b1)
+    h_prev[...] = 0.0
+    return out
+
+def softmax(z):
+    return torch.softmax(torch.from_numpy(z), dim=-1)
+
+def lm_loss(logits, targets):
+    raise ShapeTrouble("my own message")
+
+def perplexity(mean_nll):
+    while True:
+        pass
+''', sub.SAMPLE_NEXT])
+    csv_path = tmp_path / "grades.csv"
+    assert main([str(nb), "--csv", str(csv_path), "--timeout", "60"]) == 1
+    rows = sub.by_notebook(sub.read_csv(csv_path))["01_tricky.ipynb"]
+    assert rows["rnn_step"]["status"] == "fail" and "h_prev" in rows["rnn_step"]["hint"]
+    assert "in place" in rows["rnn_step"]["hint"]
+    assert rows["softmax"]["status"] == "fail" and "torch.Tensor" in rows["softmax"]["hint"]
+    assert rows["lm_loss"]["status"] == "error"
+    assert "ShapeTrouble: my own message" in rows["lm_loss"]["hint"]
+    assert "raise ShapeTrouble" in rows["lm_loss"]["hint"]  # the learner's line
+    assert rows["perplexity"]["status"] == "timeout"
+    assert rows["sample_next"]["status"] == "pass"
+    assert "Traceback" not in "".join(capsys.readouterr())

@@ -11,8 +11,10 @@ when the environment variable ``LECTURE_CODE_EXPECT`` is ``pass`` or ``not_imple
 and the status differs, it raises :class:`ExpectationError`. CI uses this to assert that
 the solutions pass and that the generated exercise stubs report ``not_implemented``.
 
-Instructors grade notebooks with ``python -m lecture_code.grading NOTEBOOK_OR_FOLDER ...``;
-``python -m lecture_code.grading list`` prints the registry :data:`EXERCISES`.
+Instructors grade notebooks with ``python -m lecture_code.grading NOTEBOOK_OR_FOLDER ...``
+(:mod:`.cli`). That command does not use what ``check`` prints or returns in the learner's
+kernel: it runs each notebook in a sandbox and checks every exercise itself, from its own
+process (:mod:`.grade`). ``python -m lecture_code.grading list`` prints the registry :data:`EXERCISES`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (*EXERCISES_01, *EXERCISES
 
 EXPECT_VAR = "LECTURE_CODE_EXPECT"
 REPORT_VAR = "LECTURE_CODE_GRADING_REPORT"
+"""If set, ``check`` appends each result to this file as a JSON line: a log for the learner's own
+scripts. The grading command neither sets it nor reads it (a kernel's report can say anything)."""
 
 __all__ = ["EXERCISES", "Case", "Exercise", "ExpectationError", "Mistake", "Result", "Status", "check"]
 
@@ -80,7 +84,7 @@ def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: boo
 
 
 def _record(result: Result) -> None:
-    """Append the result as a JSON line to $LECTURE_CODE_GRADING_REPORT, for the grading command."""
+    """Append the result as a JSON line to $LECTURE_CODE_GRADING_REPORT (never read by the grader)."""
     path = os.environ.get(REPORT_VAR)
     if not path:
         return

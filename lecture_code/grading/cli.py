@@ -1,27 +1,30 @@
 """The instructor's and maintainer's command line.
 
-    python -m lecture_code.grading NOTEBOOK_OR_FOLDER ...   grade: run each notebook, print a table
+    python -m lecture_code.grading SUBMISSIONS... [-j N] [--csv F] [--feedback DIR] [--timeout S]
     python -m lecture_code.grading list                     the exercises in the registry
     python -m lecture_code.grading generate [--check]       write exercises/ from solutions/
 
-Grading executes each notebook in a fresh kernel (errors in a cell do not stop the rest),
-collects every ``check`` result, and exits 0 only if every exercise of every notebook passed.
-An exercise whose check never ran counts as ``not run``.
+Grading runs each notebook in its own sandboxed kernel (:mod:`.sandbox`), then checks each
+exercise of its chapter from the grader's process (:mod:`.grade`): the learner's kernel reports
+nothing that is trusted. It prints a table, can write it as CSV and a feedback file per notebook,
+and exits 0 only if every exercise of every notebook passed (1 otherwise, 2 on a usage error).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
-import re
 import sys
-import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
-from . import EXERCISES, REPORT_VAR
+from . import EXERCISES
 from .generator import MarkerError, generate
+from .grade import Graded, Row, chapter_exercises, grade_notebook
+from .sandbox import Limits, isolation
 
 COLUMNS = ("notebook", "exercise", "status", "hint")
 
@@ -38,61 +41,54 @@ def _notebooks(paths: list[str]) -> list[Path]:
     return found
 
 
-def _expected(nb: Path) -> list[str]:
-    """Exercises a notebook should check: those of its chapter, from a name like '01_rnn_lm.ipynb'."""
-    m = re.match(r"(\d+)_", nb.name)
-    return [] if m is None else [e.id for e in EXERCISES.values() if e.chapter == int(m.group(1))]
+def _grade_all(notebooks: list[Path], limits: Limits, jobs: int) -> Iterator[Graded]:
+    """Grade the notebooks, ``jobs`` at a time (each in a grader process of its own when jobs > 1), in order."""
+    if jobs <= 1 or len(notebooks) <= 1:
+        for nb in notebooks:
+            yield grade_notebook(nb, limits)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(grade_notebook, nb, limits) for nb in notebooks]
+        for nb, future in zip(notebooks, futures, strict=True):
+            try:
+                yield future.result()
+            except Exception as err:  # a grader process that died: that notebook's grade, not a traceback
+                why = f"the grader process failed: {type(err).__name__}"
+                yield Graded(str(nb), [Row(str(nb), ex, "error", why) for ex in chapter_exercises(nb) or ["-"]])
 
 
-def grade_notebook(nb: Path, timeout: int = 600) -> list[dict[str, str]]:
-    """Execute ``nb`` and return one row per exercise: notebook, exercise, status, hint."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.jsonl"
-        report.touch()
-        old = os.environ.get(REPORT_VAR)
-        os.environ[REPORT_VAR] = str(report)
-        crash = None
-        try:
-            book = nbformat.read(nb, as_version=4)
-            NotebookClient(book, timeout=timeout, kernel_name="python3", allow_errors=True,
-                           resources={"metadata": {"path": str(nb.parent)}}).execute()
-        except Exception as err:  # a broken notebook is a grade, not a crash of the grader
-            crash = f"{type(err).__name__}: {err}".splitlines()[0]
-        finally:
-            if old is None:
-                os.environ.pop(REPORT_VAR, None)
-            else:
-                os.environ[REPORT_VAR] = old
-        results: dict[str, dict[str, str]] = {}
-        for line in report.read_text(encoding="utf-8").splitlines():
-            r = json.loads(line)
-            results[r["exercise"]] = r  # the last check of an exercise counts
-    rows = []
-    for ex in dict.fromkeys([*_expected(nb), *results]):
-        r = results.get(ex)
-        if r is None:
-            rows.append({"notebook": str(nb), "exercise": ex, "status": "not run",
-                         "hint": crash or "its check(...) never ran (an earlier cell may have failed)"})
-        else:
-            rows.append({"notebook": str(nb), "exercise": ex, "status": r["status"],
-                         "hint": r["hint"] or ("" if r["status"] == "pass" else r["message"])})
-    if not rows:
-        rows.append({"notebook": str(nb), "exercise": "-", "status": "not run",
-                     "hint": crash or "no check(...) ran in this notebook"})
-    return rows
-
-
-def _table(rows: list[dict[str, str]]) -> str:
-    width = {c: max(len(c), *(len(r[c]) for r in rows)) for c in COLUMNS[:3]}
+def _table(rows: list[Row]) -> str:
+    cells = [r.as_dict() for r in rows]
+    width = {c: max(len(c), *(len(r[c]) for r in cells)) for c in COLUMNS[:3]}
     line = "  ".join(f"{c:<{width[c]}}" for c in COLUMNS[:3]) + "  hint"
     out = [line, "-" * len(line)]
-    for r in rows:
+    for r in cells:
         hint = r["hint"] if len(r["hint"]) <= 100 else r["hint"][:97] + "..."
         out.append("  ".join(f"{r[c]:<{width[c]}}" for c in COLUMNS[:3]) + f"  {hint}")
     return "\n".join(out)
+
+
+def feedback(graded: Graded) -> str:
+    """The short feedback file of one notebook (markdown): each exercise's status and hint."""
+    passed = sum(r.status == "pass" for r in graded.rows)
+    lines = [f"# Feedback on {Path(graded.notebook).name}", "", f"{passed} of {len(graded.rows)} exercises passed.", ""]
+    if graded.problems:
+        lines += ["While your notebook ran:", *(f"- {p.status}: {p.message}" for p in graded.problems), ""]
+    for r in graded.rows:
+        lines += [f"## {r.exercise}: {r.status}", ""]
+        detail = r.message if r.message and r.status != "pass" else r.hint
+        lines += [detail or "Well done.", ""]
+    return "\n".join(lines)
+
+
+def _feedback_name(nb: str, taken: set[str]) -> str:
+    stem = Path(nb).stem
+    name, k = f"{stem}.md", 1
+    while name in taken:
+        k += 1
+        name = f"{stem}-{k}.md"
+    taken.add(name)
+    return name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,19 +112,33 @@ def main(argv: list[str] | None = None) -> int:
             print(("out of date: " if a.check else "wrote ") + str(c))
         return 1 if (a.check and changed) else 0
     p = argparse.ArgumentParser(prog="python -m lecture_code.grading",
-                                description="Grade notebooks: run each one and report every exercise's status. "
-                                "Other commands: 'list', 'generate [--check]'.")
+                                description="Grade notebooks: run each one in a sandbox and check every exercise "
+                                "from outside it. Other commands: 'list', 'generate [--check]'.")
     p.add_argument("paths", nargs="+", help="notebooks, or folders searched for *.ipynb")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="grade this many notebooks at once (default 1)")
     p.add_argument("--csv", help="also write the table to this CSV file")
-    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    p.add_argument("--feedback", help="write a feedback file (markdown) per notebook into this folder")
+    p.add_argument("--timeout", type=float, default=600, help="seconds allowed per cell (default 600)")
+    p.add_argument("--wall", type=float, default=1800, help="seconds allowed per notebook (default 1800)")
+    p.add_argument("--memory", type=float, default=3.0, help="GiB of memory per notebook (default 3)")
     a = p.parse_args(argv)
-    rows = [r for nb in _notebooks(a.paths) for r in grade_notebook(nb, a.timeout)]
-    print(_table(rows))
-    passed = sum(r["status"] == "pass" for r in rows)
+    notebooks = _notebooks(a.paths)
+    limits = Limits(cell_timeout=a.timeout, wall=max(a.wall, a.timeout), memory_gb=a.memory)
+    print(isolation().describe(), file=sys.stderr)
+    graded = list(_grade_all(notebooks, limits, a.jobs))
+    rows = [r for g in graded for r in g.rows]
+    if rows:
+        print(_table(rows))
+    passed = sum(r.status == "pass" for r in rows)
     print(f"\n{passed} of {len(rows)} exercises passed.")
     if a.csv:
         with open(a.csv, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=COLUMNS)
             w.writeheader()
-            w.writerows(rows)
-    return 0 if passed == len(rows) else 1
+            w.writerows(r.as_dict() for r in rows)
+    if a.feedback:
+        os.makedirs(a.feedback, exist_ok=True)
+        taken: set[str] = set()
+        for g in graded:
+            Path(a.feedback, _feedback_name(g.notebook, taken)).write_text(feedback(g), encoding="utf-8")
+    return 0 if rows and passed == len(rows) else 1
