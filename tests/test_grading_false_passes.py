@@ -254,3 +254,11 @@ def test_print_the_table(request: pytest.FixtureRequest) -> None:
     lines.append(f"{'total':30} {totals[0]:>11} {totals[1]:>9} {totals[2]:>13} {totals[3]:>7}")
     print_uncaptured(request, lines)
     assert totals[0] == totals[1] and totals[2] == totals[3]
+
+
+def test_check_with_a_non_string_exercise_id_reports_instead_of_raising():
+    from lecture_code.grading import check
+
+    for bad in (["rnn_step"], None, 3):
+        result = check(bad, lambda *a: None, quiet=True)  # type: ignore[arg-type]
+        assert result.status.value == "error" and "a string" in result.message

@@ -58,10 +58,11 @@ def check(exercise_id: str, fn: Any, *, timeout: float | None = None, quiet: boo
         timeout: seconds allowed per call (default: the exercise's own limit).
         quiet: do not print the report.
     """
-    if exercise_id not in EXERCISES:
+    if not isinstance(exercise_id, str) or exercise_id not in EXERCISES:
         known = ", ".join(sorted(EXERCISES))
-        result = Result(str(exercise_id), Status.ERROR, f"there is no exercise called {exercise_id!r}. "
-                        f"Known exercises: {known}.")
+        name = str.__str__(exercise_id)[:60] if isinstance(exercise_id, str) else f"<{type(exercise_id).__name__}>"
+        result = Result(name, Status.ERROR, f"there is no exercise called {name!r}: the first argument is the "
+                        f"exercise's name, a string. Known exercises: {known}.")
     else:
         try:
             result = run_check(EXERCISES[exercise_id], fn, timeout=timeout)
