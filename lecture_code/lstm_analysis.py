@@ -5,7 +5,8 @@
   cells, as Karpathy et al. (2015) did: a unit whose cell value tracks a simple property of the text.
 - :func:`cell_recurrence` and :func:`candidate_pattern` compute the cell equation for gate values you choose.
 - :func:`state_gradient_norms` measures ||dJ(T)/dc(T-l)|| and ||dJ(T)/dh(T-l)|| against the distance l.
-- :func:`copy_sweep` and :func:`memory_span` put a number on how far back a model remembers (the copy task).
+- :func:`copy_sweep` and :func:`memory_span` put a number on how far back a model remembers (the copy task);
+  :func:`sweep_mean_accuracy` and :func:`plot_copy_sweeps` read and plot the sweeps.
 - :func:`seconds_per_step` and :func:`matched_steps` give two models the same training time.
 - :func:`train_zaremba` trains with the recipe of Zaremba et al. (2014): SGD, per-epoch learning-rate decay,
   uniform initialisation (:func:`uniform_init_`), norm clipping of the per-sequence gradient.
@@ -290,6 +291,33 @@ def memory_span(Ls: Sequence[int], accuracy: Sequence[float], threshold: float =
             break
         span = L
     return span
+
+
+def sweep_mean_accuracy(sweep: Mapping) -> dict[int, float]:
+    """Mean test accuracy over seeds at each gap of a :func:`copy_sweep` result; NaN where a seed did not run."""
+    acc = np.asarray(sweep["accuracy"], dtype=float)
+    mean = np.where(np.isnan(acc).any(axis=0), np.nan, np.nanmean(np.where(np.isnan(acc), 0.0, acc), axis=0))
+    return {int(L): float(a) for L, a in zip(sweep["L"], mean, strict=True)}
+
+
+def plot_copy_sweeps(sweeps: Mapping[str, Mapping], ax, threshold: float = 0.9, chance: float = 0.25) -> dict[str, int]:
+    """Plot the mean test accuracy (error bars: the spread over seeds) of each :func:`copy_sweep` against the gap
+    L, on a matplotlib Axes, with the threshold and chance lines; return each model's :func:`memory_span`."""
+    spans = {}
+    for k, (name, s) in enumerate(sweeps.items()):
+        acc = np.asarray(s["accuracy"], dtype=float)
+        mean = sweep_mean_accuracy(s)
+        Ls = [L for L in s["L"] if not np.isnan(mean[L])]
+        cols = [j for j, L in enumerate(s["L"]) if L in Ls]
+        ax.errorbar(Ls, [mean[L] for L in Ls], yerr=acc[:, cols].std(axis=0), fmt="o-", color=f"C{k}", label=name,
+                    capsize=3)
+        spans[name] = memory_span(s["L"], [mean[L] for L in s["L"]], threshold)
+    ax.axhline(threshold, color="gray", ls=":", label=f"threshold {threshold:g}")
+    ax.axhline(chance, color="gray", ls="--", label="chance")
+    ax.set(xscale="log", xlabel="gap L (distractor tokens)", ylabel="test accuracy", ylim=(0, 1.05))
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    return spans
 
 
 # ---------------------------------------------------------------------------------------------

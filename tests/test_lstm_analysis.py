@@ -323,3 +323,20 @@ def test_train_zaremba_follows_the_schedule_and_learns():
     assert len(hist.valid_loss) == 3 and hist.valid_step[-1] == hist.steps == 3 * 21  # 105 per row: 21 windows
     assert hist.valid_loss[-1] < 0.5 * np.log(V)
     assert max(hist.grad_norm) > 0
+
+
+def test_sweep_mean_accuracy_and_plot_copy_sweeps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sweep = {"L": [5, 10, 20], "accuracy": np.array([[1.0, 0.9, 0.3], [1.0, 0.8, np.nan]])}
+    mean = la.sweep_mean_accuracy(sweep)
+    assert mean[5] == 1.0 and mean[10] == pytest.approx(0.85) and np.isnan(mean[20])
+    full = {"L": [5, 10], "accuracy": np.array([[1.0, 1.0]])}
+    fig, ax = plt.subplots()
+    spans = la.plot_copy_sweeps({"a": sweep, "b": full}, ax)
+    assert spans == {"a": 5, "b": 10}
+    assert len(ax.containers) == 2 and ax.get_xscale() == "log"
+    plt.close(fig)
