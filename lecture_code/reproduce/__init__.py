@@ -1,0 +1,14 @@
+"""Recorded runs: the experiments whose claims need more than a one-minute chapter.
+
+``python -m lecture_code.reproduce list`` prints them; ``python -m lecture_code.reproduce run NAME [--smoke]``
+runs one and writes ``results/NAME.json`` (see :mod:`lecture_code.reproduce.record`) and a figure beside it.
+"""
+
+from __future__ import annotations
+
+from .core import Context, Experiment, Outcome, run_experiment
+from .ptb_lm import EXPERIMENT as PTB_LM
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (PTB_LM,)}
+
+__all__ = ["EXPERIMENTS", "Context", "Experiment", "Outcome", "run_experiment"]
