@@ -77,6 +77,7 @@ def run_experiment(exp: Experiment, out_dir: Path, *, smoke: bool = False, devic
                    progress: bool = True, log: Callable[[str], None] = print) -> Path:
     """Run one experiment and write ``out_dir/{name}.json`` and ``out_dir/{name}.svg``; returns the JSON path."""
     config = exp.config(smoke)
+    commit = record.git_commit()  # at the start: the code that runs is the code of this commit
     load_start, start = record.load_average(), time.perf_counter()
     log(f"[{exp.name}] {'smoke' if smoke else 'full'} run on {device}, {torch.get_num_threads()} torch thread(s), "
         f"load average {load_start}")
@@ -90,7 +91,7 @@ def run_experiment(exp: Experiment, out_dir: Path, *, smoke: bool = False, devic
         "experiment": exp.name, "claim": exp.claim, "criterion": exp.criterion, "verdict": verdict, "note": note,
         "smoke": smoke, "metrics": outcome.metrics, "config": config, "config_hash": record.config_hash(config),
         "seeds": outcome.seeds, "seconds": round(seconds, 1), "machine": mach, "versions": record.versions(),
-        "commit": record.git_commit(), "reproduce": f"python -m lecture_code.reproduce run {exp.name}"
+        "commit": commit, "reproduce": f"python -m lecture_code.reproduce run {exp.name}"
                                                     + (" --smoke" if smoke else "")}
     path = record.write_results(Path(out_dir) / f"{exp.name}.json", rec)
     if outcome.figure is not None:
