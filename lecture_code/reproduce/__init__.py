@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from .core import Context, Experiment, Outcome, run_experiment
 from .ptb_lm import EXPERIMENT as PTB_LM
+from .zaremba import EXPERIMENT as ZAREMBA_SMALL
 
-EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (PTB_LM,)}
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (PTB_LM, ZAREMBA_SMALL)}
 
 __all__ = ["EXPERIMENTS", "Context", "Experiment", "Outcome", "run_experiment"]
