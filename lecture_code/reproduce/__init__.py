@@ -6,11 +6,12 @@ runs one and writes ``results/NAME.json`` (see :mod:`lecture_code.reproduce.reco
 
 from __future__ import annotations
 
+from .clipping import EXPERIMENT as CLIPPING_LM
 from .core import Context, Experiment, Outcome, run_experiment
 from .memory_span import EXPERIMENT as MEMORY_SPAN
 from .ptb_lm import EXPERIMENT as PTB_LM
 from .zaremba import EXPERIMENT as ZAREMBA_SMALL
 
-EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (PTB_LM, ZAREMBA_SMALL, MEMORY_SPAN)}
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (PTB_LM, ZAREMBA_SMALL, MEMORY_SPAN, CLIPPING_LM)}
 
 __all__ = ["EXPERIMENTS", "Context", "Experiment", "Outcome", "run_experiment"]
