@@ -91,14 +91,16 @@ class Curve:
 def train_lm_budget(model: nn.Module, train_ids: np.ndarray, valid_ids: np.ndarray, *, seconds: float, B: int,
                     T: int, lr: float, final_lr_frac: float = 0.05, clip: float | None = 1.0,
                     eval_every_seconds: float = 60.0, progress: bool = True, desc: str = "training",
-                    log: Callable[[str], None] | None = None) -> tuple[History, Curve]:
+                    log: Callable[[str], None] | None = None, clock: Callable[[], float] = time.process_time,
+                    ) -> tuple[History, Curve]:
     """Adam on a contiguous stream (B rows, windows of T, state carried and detached), for ``seconds`` of
     process CPU time, with the learning rate of :func:`cosine_lr` at the fraction of the budget spent.
 
     The validation loss (:func:`~lecture_code.train.evaluate_lm` on ``valid_ids``, not counted in the budget)
     is measured every ``eval_every_seconds`` of training and at the end. Each step goes through
     :func:`lecture_code.train.optimizer_step`. Returns the :class:`~lecture_code.train.History` and the
-    :class:`Curve`; ``history.seconds`` is the training CPU time.
+    :class:`Curve`; ``history.seconds`` is the training CPU time. ``clock=time.perf_counter`` budgets wall
+    seconds instead (the curve's ``cpu_seconds`` then hold them).
     """
     dev = next(model.parameters()).device
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -118,7 +120,7 @@ def train_lm_budget(model: nn.Module, train_ids: np.ndarray, valid_ids: np.ndarr
                 f"valid ppl {math.exp(curve.valid_loss[-1]):.1f}")
 
     while cpu < seconds:
-        t0 = time.process_time()
+        t0 = clock()
         batch = next(windows, None)
         if batch is None:  # a new epoch: restart the stream with a zero state
             windows, state = lm_batches(rows, T), None
@@ -129,7 +131,7 @@ def train_lm_budget(model: nn.Module, train_ids: np.ndarray, valid_ids: np.ndarr
         model.train()
         logits, state = model(x, None if state is None else detach_state(state))
         optimizer_step(model, opt, lm_loss_torch(logits, y), clip, hist, y.numel())
-        dt = time.process_time() - t0
+        dt = clock() - t0
         cpu += dt
         bar.update(min(dt, seconds - bar.n if bar.n < seconds else 0))
         if hist.steps % 20 == 0:
