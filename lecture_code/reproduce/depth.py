@@ -8,8 +8,9 @@ BPTT), compared two ways, 3 seeds each:
 - at equal steps: every model takes ``steps`` optimisation steps;
 - at equal compute: every model gets the same number of seconds, ``compute_factor * steps`` times the 1-layer
   model's seconds per step; each model's seconds per step is measured apart from the runs, models taking turns
-  and keeping the fastest turn (:func:`lecture_code.lstm_analysis.seconds_per_step`), so the load of a shared
-  machine during a run does not change who gets how many steps.
+  and keeping the fastest turn, in CPU seconds of this one-thread process
+  (:func:`lecture_code.lstm_analysis.seconds_per_step` with ``clock=time.process_time``), so the load of a shared
+  machine does not change who gets how many steps.
 
 Each model is trained once, for the larger of its two step counts, and its validation loss is read at both
 (Adam at a constant learning rate: the first k steps of a longer run are a k-step run).
@@ -17,6 +18,7 @@ Each model is trained once, for the larger of its two step counts, and its valid
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,7 +83,7 @@ def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
         return DeepRNNLM(len(vocab), cfg["d"], cfg["n"], layers, "lstm", residual)
 
     sps = seconds_per_step({k: build(k) for k in cfg["models"]}, train_ids, B=cfg["B"], T=cfg["T"], lr=cfg["lr"],
-                           clip=cfg["clip"])
+                           clip=cfg["clip"], clock=time.process_time)
     budget = cfg["compute_factor"] * cfg["steps"] * sps["1"]
     compute_steps = {k: matched_steps(budget, s, cfg["eval_every"]) for k, s in sps.items()}
     ctx.log(f"seconds per step {({k: round(v, 4) for k, v in sps.items()})}; equal-compute budget {budget:.1f} s "
