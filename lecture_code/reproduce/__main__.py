@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", type=Path, default=None, help="folder for the results (default results/, or "
                    "results/smoke/ with --smoke)")
     r.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    r.add_argument("--workers", type=int, default=1, help="processes (one torch thread each) for experiments "
+                   "made of independent runs; the results do not depend on it")
     r.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     if a.cmd == "list":
@@ -42,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     torch.set_num_threads(a.threads)
     out = a.out if a.out is not None else Path("results/smoke" if a.smoke else "results")
-    run_experiment(EXPERIMENTS[a.name], out, smoke=a.smoke, device=a.device, progress=not a.no_progress, log=_log)
+    run_experiment(EXPERIMENTS[a.name], out, smoke=a.smoke, device=a.device, progress=not a.no_progress, log=_log,
+                   workers=a.workers)
     return 0
 
 

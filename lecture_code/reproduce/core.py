@@ -8,8 +8,10 @@ function that turns the metrics into a verdict. The verdict is never typed in: :
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,28 @@ class Context:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     progress: bool = True
     log: Callable[[str], None] = print
+    workers: int = 1
+
+    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> list[Any]:
+        """``[fn(*t) for t in tasks]``, in up to ``workers`` processes (spawned, one torch thread each).
+
+        ``fn`` must be a module-level function and every task seeds its own generators, so the results do not
+        depend on the number of workers; only the wall time does.
+        """
+        if self.workers <= 1 or len(tasks) <= 1:
+            return [fn(*t) for t in tasks]
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), initializer=_one_thread,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(fn, *zip(*tasks, strict=True)))
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def say(line: str) -> None:
+    """Print one flushed log line (what worker processes use: their stdout is the run's log)."""
+    print(line, flush=True)
 
 
 @dataclass
@@ -74,19 +98,20 @@ class Experiment:
 
 
 def run_experiment(exp: Experiment, out_dir: Path, *, smoke: bool = False, device: str = "cpu",
-                   progress: bool = True, log: Callable[[str], None] = print) -> Path:
-    """Run one experiment and write ``out_dir/{name}.json`` and ``out_dir/{name}.svg``; returns the JSON path."""
+                   progress: bool = True, log: Callable[[str], None] = print, workers: int = 1) -> Path:
+    """Run one experiment and write ``out_dir/{name}.json`` and ``out_dir/{name}.svg``; returns the JSON path.
+    ``workers``: processes for experiments made of independent runs (results do not depend on it)."""
     config = exp.config(smoke)
     commit = record.git_commit()  # at the start: the code that runs is the code of this commit
     load_start, start = record.load_average(), time.perf_counter()
     log(f"[{exp.name}] {'smoke' if smoke else 'full'} run on {device}, {torch.get_num_threads()} torch thread(s), "
-        f"load average {load_start}")
-    outcome = exp.run(config, Context(torch.device(device), progress, log))
+        f"{workers} worker process(es), load average {load_start}")
+    outcome = exp.run(config, Context(torch.device(device), progress, log, workers))
     seconds = time.perf_counter() - start
     verdict, note = exp.judge(outcome.metrics, config)
     mach = record.machine(device)
     mach.pop("load_average")
-    mach |= {"load_average_start": load_start, "load_average_end": record.load_average()}
+    mach |= {"load_average_start": load_start, "load_average_end": record.load_average(), "workers": workers}
     rec: dict[str, Any] = {
         "experiment": exp.name, "claim": exp.claim, "criterion": exp.criterion, "verdict": verdict, "note": note,
         "smoke": smoke, "metrics": outcome.metrics, "config": config, "config_hash": record.config_hash(config),

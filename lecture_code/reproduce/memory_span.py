@@ -18,11 +18,10 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..lstm_analysis import memory_span
 from ..tasks import train_copy
-from .core import Context, Experiment, Metrics, Outcome, Verdict
+from .core import Context, Experiment, Metrics, Outcome, Verdict, say
 
 MODELS: dict[str, dict[str, Any]] = {
     "rnn": {"cell": "rnn"},
@@ -39,30 +38,34 @@ FULL: dict[str, Any] = {
 SMOKE: dict[str, Any] = FULL | {"gaps": [2, 5], "seeds": [0], "budgets": [5, 10], "eval_n": 64, "n_hidden": 8}
 
 
+def sweep(name: str, seed: int, cfg: dict[str, Any], device: str) -> tuple[np.ndarray, float]:
+    """One model and seed over the gaps (ascending, until one fails at the largest budget): the accuracy
+    (budgets, gaps), NaN where not run, and the seconds spent."""
+    gaps, budgets, m = sorted(cfg["gaps"]), sorted(cfg["budgets"]), cfg["models"][name]
+    acc, seconds = np.full((len(budgets), len(gaps)), np.nan), 0.0
+    for k, L in enumerate(gaps):
+        r = train_copy(m["cell"], L, steps=budgets[-1], B=cfg["B"], n_hidden=cfg["n_hidden"], d=cfg["d"],
+                       lr=cfg["lr"], seed=seed, clip=cfg["clip"], eval_n=cfg["eval_n"],
+                       forget_bias=m.get("forget_bias"), eval_at=budgets, device=device)
+        acc[:, k], seconds = [r["accuracy_at"][b] for b in budgets], seconds + r["seconds"]
+        if r["accuracy"] < cfg["threshold"]:
+            break
+    say(f"memory_span {name} seed {seed}: accuracy at {budgets[-1]} steps " + ", ".join(
+        f"L={L}: {x:.2f}" for L, x in zip(gaps, acc[-1], strict=True) if np.isfinite(x)) + f" ({seconds:.0f} s)")
+    return acc, seconds
+
+
 def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
-    """Train every model on every gap (ascending, until one fails) and seed; spans per budget."""
+    """Sweep every model and seed (in ``ctx.workers`` processes); spans per budget."""
     gaps, budgets = sorted(cfg["gaps"]), sorted(cfg["budgets"])
+    tasks = [(name, seed, cfg, str(ctx.device)) for name in cfg["models"] for seed in cfg["seeds"]]
+    results = ctx.map(sweep, tasks)
     acc: dict[str, np.ndarray] = {}  # model -> (budgets, seeds, gaps), NaN where not run
     seconds: dict[str, float] = {}
-    total = len(cfg["models"]) * len(cfg["seeds"]) * len(gaps)
-    bar = tqdm(total=total, desc="memory_span", disable=not ctx.progress)
-    for name, m in cfg["models"].items():
-        a, seconds[name] = np.full((len(budgets), len(cfg["seeds"]), len(gaps)), np.nan), 0.0
-        for s, seed in enumerate(cfg["seeds"]):
-            for k, L in enumerate(gaps):
-                r = train_copy(m["cell"], L, steps=budgets[-1], B=cfg["B"], n_hidden=cfg["n_hidden"], d=cfg["d"],
-                               lr=cfg["lr"], seed=seed, clip=cfg["clip"], eval_n=cfg["eval_n"],
-                               forget_bias=m.get("forget_bias"), eval_at=budgets, device=ctx.device)
-                a[:, s, k] = [r["accuracy_at"][b] for b in budgets]
-                seconds[name] += r["seconds"]
-                bar.update(1)
-                if r["accuracy"] < cfg["threshold"]:
-                    bar.update(len(gaps) - k - 1)
-                    break
-            ctx.log(f"{name} seed {seed}: accuracy at {budgets[-1]} steps " + ", ".join(
-                f"L={L}: {x:.2f}" for L, x in zip(gaps, a[-1, s], strict=True) if np.isfinite(x)))
-        acc[name] = a
-    bar.close()
+    for name in cfg["models"]:
+        mine = [r for t, r in zip(tasks, results, strict=True) if t[0] == name]
+        acc[name] = np.stack([a for a, _ in mine], axis=1)
+        seconds[name] = sum(sec for _, sec in mine)
     span = {name: {str(b): [memory_span(gaps, a[i, s], cfg["threshold"]) for s in range(a.shape[1])]
                    for i, b in enumerate(budgets)} for name, a in acc.items()}
     metrics: Metrics = {
