@@ -25,7 +25,6 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..config import seed_everything
 from ..data import load_tinyshakespeare
@@ -34,7 +33,7 @@ from ..lstm_analysis import matched_steps, seconds_per_step
 from ..models import detach_state
 from ..text import Vocab, batchify, chars, lm_batches
 from ..train import evaluate_lm, lm_loss_torch, train_until
-from .core import Context, Experiment, Metrics, Outcome, Verdict
+from .core import Context, Experiment, Metrics, Outcome, Verdict, say
 
 FULL: dict[str, Any] = {
     "models": {"1": [1, False], "2": [2, False], "3": [3, False], "4": [4, False], "8": [8, False],
@@ -71,35 +70,44 @@ def train_with_checkpoints(model: torch.nn.Module, train_ids: np.ndarray, valid_
     return dict(zip(hist.valid_step, hist.valid_loss, strict=True))
 
 
-def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
-    """Time every model's step, then train each model and seed to both of its step counts."""
+def _data(cfg: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Tiny Shakespeare as ids: the first ``train_frac`` for training, ``valid_chars`` after it; |V|."""
     text = load_tinyshakespeare()
     vocab = Vocab(chars(text))
     cut = int(len(text) * cfg["train_frac"])
-    train_ids, valid_ids = vocab.encode(text[:cut]), vocab.encode(text[cut:][: cfg["valid_chars"]])
+    return vocab.encode(text[:cut]), vocab.encode(text[cut:][: cfg["valid_chars"]]), len(vocab)
 
-    def build(name: str) -> DeepRNNLM:
-        layers, residual = cfg["models"][name]
-        return DeepRNNLM(len(vocab), cfg["d"], cfg["n"], layers, "lstm", residual)
 
-    sps = seconds_per_step({k: build(k) for k in cfg["models"]}, train_ids, B=cfg["B"], T=cfg["T"], lr=cfg["lr"],
-                           clip=cfg["clip"], clock=time.process_time)
+def _build(name: str, cfg: Mapping[str, Any], V: int) -> DeepRNNLM:
+    layers, residual = cfg["models"][name]
+    return DeepRNNLM(V, cfg["d"], cfg["n"], layers, "lstm", residual)
+
+
+def train_one(name: str, seed: int, steps: int, cfg: dict[str, Any], device: str) -> dict[int, float]:
+    """One model and seed, ``steps`` steps: step -> validation loss."""
+    train_ids, valid_ids, V = _data(cfg)
+    seed_everything(seed)
+    curve = train_with_checkpoints(_build(name, cfg, V).to(device), train_ids, valid_ids, steps, cfg)
+    say(f"depth seed {seed} {name}: valid at {cfg['steps']} steps {curve[cfg['steps']]:.3f}, at {steps} steps "
+        f"{curve[steps]:.3f}")
+    return curve
+
+
+def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
+    """Time every model's step, then train each model and seed to both of its step counts."""
+    train_ids, _, V = _data(cfg)
+    sps = seconds_per_step({k: _build(k, cfg, V) for k in cfg["models"]}, train_ids, B=cfg["B"], T=cfg["T"],
+                           lr=cfg["lr"], clip=cfg["clip"], clock=time.process_time)
     budget = cfg["compute_factor"] * cfg["steps"] * sps["1"]
     compute_steps = {k: matched_steps(budget, s, cfg["eval_every"]) for k, s in sps.items()}
     ctx.log(f"seconds per step {({k: round(v, 4) for k, v in sps.items()})}; equal-compute budget {budget:.1f} s "
             f"-> steps {compute_steps}")
+    tasks = [(name, seed, max(cfg["steps"], compute_steps[name]), cfg, str(ctx.device))
+             for seed in cfg["seeds"] for name in cfg["models"]]
+    results = ctx.map(train_one, tasks)
     curves: dict[str, list[dict[int, float]]] = {k: [] for k in cfg["models"]}
-    bar = tqdm(total=len(cfg["models"]) * len(cfg["seeds"]), desc="depth", disable=not ctx.progress)
-    for seed in cfg["seeds"]:
-        for name in cfg["models"]:
-            seed_everything(seed)
-            model = build(name).to(ctx.device)
-            curve = train_with_checkpoints(model, train_ids, valid_ids, max(cfg["steps"], compute_steps[name]), cfg)
-            curves[name].append(curve)
-            ctx.log(f"seed {seed} {name}: valid at {cfg['steps']} steps {curve[cfg['steps']]:.3f}, at "
-                    f"{compute_steps[name]} steps (equal compute) {curve[compute_steps[name]]:.3f}")
-            bar.update(1)
-    bar.close()
+    for t, curve in zip(tasks, results, strict=True):
+        curves[t[0]].append(curve)
     metrics: Metrics = {
         "seconds_per_step": {k: round(v, 5) for k, v in sps.items()}, "compute_budget_seconds": round(budget, 2),
         "compute_steps": compute_steps,
