@@ -22,7 +22,7 @@ from ..data import load_ptb
 from ..ngram import KneserNeyLM
 from ..text import Vocab
 from ..train import evaluate_lm
-from .core import Context, Experiment, Metrics, Outcome, Verdict
+from .core import Context, Experiment, Metrics, Outcome, Verdict, say
 from .lm import TiedLM, train_lm_budget
 
 ZAREMBA_SMALL_TEST_PPL = 114.5  # Zaremba et al. (2014), Table 1, non-regularized LSTM ("small"), 13 epochs
@@ -47,16 +47,39 @@ def unigram_perplexity(train: np.ndarray, test: np.ndarray, V: int) -> float:
     return float(np.exp(-np.log(p[test]).mean()))
 
 
-def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
-    """Fit the count models, train the RNN and the LSTM, and score all four on validation and test."""
+def _ids(cfg: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[str, np.ndarray], int]:
+    """The PTB splits (cut to ``train_tokens`` / ``eval_tokens`` if set), as tokens and as ids; |V|."""
     splits = {s: load_ptb(s) for s in ("train", "valid", "test")}
+    vocab = Vocab(splits["train"])
     if cfg["train_tokens"]:
         splits["train"] = splits["train"][: cfg["train_tokens"]]
     if cfg["eval_tokens"]:
         splits |= {s: splits[s][: cfg["eval_tokens"]] for s in ("valid", "test")}
-    vocab = Vocab(load_ptb("train"))
-    ids = {s: vocab.encode(t) for s, t in splits.items()}
-    V = len(vocab)
+    return splits, {s: vocab.encode(t) for s, t in splits.items()}, len(vocab)
+
+
+def train_one(name: str, cfg: dict[str, Any], device: str, progress: bool) -> dict[str, Any]:
+    """Train one neural LM of ``cfg['models'][name]``; its curve, final validation and test perplexity."""
+    _, ids, V = _ids(cfg)
+    m = cfg["models"][name]
+    seed_everything(cfg["seed"])
+    model = TiedLM(V, cfg["n"], m["cell"], p=cfg["dropout"]).to(device)
+    hist, curve = train_lm_budget(
+        model, ids["train"], ids["valid"], seconds=m["seconds"], B=cfg["B"], T=cfg["T"], lr=m["lr"],
+        final_lr_frac=cfg["final_lr_frac"], clip=cfg["clip"], eval_every_seconds=cfg["eval_every_seconds"],
+        progress=progress, desc=name, log=say)
+    c = curve.as_dict()
+    out = {"curve": c, "valid": math.exp(curve.valid_loss[-1]), "test": math.exp(evaluate_lm(model, ids["test"])),
+           "training": {"steps": hist.steps, "tokens": hist.tokens, "cpu_seconds": round(hist.seconds, 1),
+                        "wall_seconds": c["wall_seconds"][-1], "epochs": round(hist.tokens / len(ids["train"]), 3),
+                        "params": sum(p.numel() for p in model.parameters())}}
+    say(f"{name}: valid {out['valid']:.1f}, test {out['test']:.1f}, {hist.steps} steps")
+    return out
+
+
+def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
+    """Fit the count models, train the RNN and the LSTM (in parallel with ``--workers 2``), score all four."""
+    splits, ids, V = _ids(cfg)
     valid_ppl = {"unigram": unigram_perplexity(ids["train"], ids["valid"], V)}
     test_ppl = {"unigram": unigram_perplexity(ids["train"], ids["test"], V)}
     kn = KneserNeyLM(cfg["kn_order"]).fit(splits["train"])
@@ -64,22 +87,12 @@ def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
     valid_ppl[kn_name], test_ppl[kn_name] = kn.perplexity(splits["valid"]), kn.perplexity(splits["test"])
     ctx.log(f"unigram valid {valid_ppl['unigram']:.1f}, {kn_name} valid {valid_ppl[kn_name]:.1f} "
             f"test {test_ppl[kn_name]:.1f}")
-    curves, train_info = {}, {}
-    for name, m in cfg["models"].items():
-        seed_everything(cfg["seed"])
-        model = TiedLM(V, cfg["n"], m["cell"], p=cfg["dropout"]).to(ctx.device)
-        hist, curve = train_lm_budget(
-            model, ids["train"], ids["valid"], seconds=m["seconds"], B=cfg["B"], T=cfg["T"], lr=m["lr"],
-            final_lr_frac=cfg["final_lr_frac"], clip=cfg["clip"], eval_every_seconds=cfg["eval_every_seconds"],
-            progress=ctx.progress, desc=name, log=ctx.log)
-        curves[name] = curve.as_dict()
-        valid_ppl[name] = math.exp(curve.valid_loss[-1])
-        test_ppl[name] = math.exp(evaluate_lm(model, ids["test"]))
-        train_info[name] = {"steps": hist.steps, "tokens": hist.tokens, "cpu_seconds": round(hist.seconds, 1),
-                            "wall_seconds": curve.as_dict()["wall_seconds"][-1],
-                            "epochs": hist.tokens / len(ids["train"]),
-                            "params": sum(p.numel() for p in model.parameters())}
-        ctx.log(f"{name}: valid {valid_ppl[name]:.1f}, test {test_ppl[name]:.1f}, {hist.steps} steps")
+    names = list(cfg["models"])
+    results = ctx.map(train_one, [(name, cfg, str(ctx.device), ctx.progress and ctx.workers <= 1) for name in names])
+    curves = {name: r["curve"] for name, r in zip(names, results, strict=True)}
+    train_info = {name: r["training"] for name, r in zip(names, results, strict=True)}
+    for name, r in zip(names, results, strict=True):
+        valid_ppl[name], test_ppl[name] = r["valid"], r["test"]
     beat = next((s for s, p in zip(curves["lstm"]["cpu_seconds"], curves["lstm"]["valid_ppl"], strict=True)
                  if p < valid_ppl[kn_name]), None)
     beat_wall = None if beat is None else curves["lstm"]["wall_seconds"][curves["lstm"]["cpu_seconds"].index(beat)]
