@@ -51,7 +51,7 @@ def train_with_checkpoints(model: torch.nn.Module, train_ids: np.ndarray, valid_
     """Adam for ``steps`` steps on the stream (state carried between windows) through
     :func:`lecture_code.train.train_until`; returns step -> validation loss every ``eval_every`` steps."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    rows = torch.as_tensor(batchify(train_ids, cfg["B"]))
+    rows = torch.as_tensor(batchify(train_ids, cfg["B"]), device=next(model.parameters()).device)
     windows, state = lm_batches(rows, cfg["T"]), None
 
     def next_loss() -> tuple[torch.Tensor, int]:
