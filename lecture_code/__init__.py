@@ -24,6 +24,7 @@ One module per idea of the lecture:
 - :mod:`lecture_code.birnn`      bidirectional and stacked RNNs in NumPy; :mod:`lecture_code.deep_rnn` in PyTorch
 - :mod:`lecture_code.plots`      figures; :mod:`lecture_code.widgets` interactive demos
 - :mod:`lecture_code.grading`    the exercise checker, registry and generator
+- :mod:`lecture_code.reproduce`  recorded runs of the long experiments, each with a results file and a verdict
 """
 
 __version__ = "0.1.0"

@@ -115,6 +115,7 @@ def train_copy(
     n_signal: int = 4,
     n_distract: int = 8,
     d: int = 16,
+    eval_at: Sequence[int] = (),
 ) -> dict:
     """Train a :class:`CopyClassifier` on fresh batches of the copy task with gap L; test on new sequences.
 
@@ -122,9 +123,13 @@ def train_copy(
     gradient-norm clipping at ``clip`` (None: no clipping). The test set (eval_n sequences) comes from a
     separate generator seeded ``seed + 10_000``, so it is never trained on (up to chance repeats).
 
+    ``eval_at``: step counts (<= steps) after which the test accuracy is also measured, without changing
+    the training (the test sequences and the batches are the same whatever ``eval_at`` is).
+
     Returns:
         dict with ``accuracy`` (float, on the test sequences), ``train_loss`` (list of floats, one per
-        step), ``seconds`` (wall-clock time of training and evaluation), and the settings.
+        step), ``seconds`` (wall-clock time of training and evaluation), ``accuracy_at`` (step -> accuracy
+        for each of ``eval_at``), and the settings.
     """
     t0 = time.perf_counter()
     device = torch.device(device or "cpu")
@@ -134,8 +139,18 @@ def train_copy(
     model = CopyClassifier(V, d, n_hidden, n_signal, cell=cell, forget_bias=forget_bias).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
+    xt, yt = copy_task(L, eval_n, np.random.default_rng(seed + 10_000), n_signal, n_distract)
+
+    @torch.no_grad()
+    def test_accuracy() -> float:
+        model.eval()
+        pred = model(torch.from_numpy(xt).to(device)).argmax(-1).cpu().numpy()
+        model.train()
+        return float((pred == yt).mean())
+
+    accuracy_at = {}
     model.train()
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         xb, yb = copy_task(L, B, rng, n_signal, n_distract)
         logits = model(torch.from_numpy(xb).to(device))
         loss = F.cross_entropy(logits, torch.from_numpy(yb).to(device))
@@ -145,16 +160,16 @@ def train_copy(
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         losses.append(loss.item())
+        if step in eval_at:
+            accuracy_at[step] = test_accuracy()
+    acc = accuracy_at[steps] if steps in accuracy_at else test_accuracy()
     model.eval()
-    xt, yt = copy_task(L, eval_n, np.random.default_rng(seed + 10_000), n_signal, n_distract)
-    with torch.no_grad():
-        pred = model(torch.from_numpy(xt).to(device)).argmax(-1).cpu().numpy()
-    acc = float((pred == yt).mean())
     return {
         "cell": cell,
         "L": L,
         "steps": steps,
         "accuracy": acc,
+        "accuracy_at": accuracy_at,
         "train_loss": losses,
         "seconds": time.perf_counter() - t0,
     }
