@@ -8,7 +8,10 @@
   language model is used, reading x(1..t) only, and :func:`sample_left_to_right` generates from it.
 - Uni- vs bidirectional over seeds: :func:`fit_and_score` trains one tagger or classifier with an h(t) of a given
   total width, :func:`compare_directions` does so for both directions and several seeds, :func:`spread` summarises.
-- Depth at a fixed time budget: :func:`train_lm_timed` is :func:`lecture_code.train.train_lm` stopped by the clock.
+  :func:`seeds_apart` says whether one model beats the other at every seed (or the seeds' ranges overlap).
+- Depth: :func:`depth_sweep` trains plain and residual stacks of several depths for the same number of steps;
+  :func:`train_lm_timed` is :func:`lecture_code.train.train_lm` stopped by the clock (a budget in seconds, whose
+  step counts depend on the machine and its load).
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from .classify import SentenceClassifier, classification_accuracy, train_classifier
+from .deep_rnn import DeepRNNLM
 from .generate import next_token_probs
 from .models import State, detach_state, num_params
 from .tagging import RNN_CELLS, Example, SequenceTagger, tag_accuracy, train_tagger
 from .text import batchify, lm_batches
-from .train import History, evaluate_lm, lm_loss_torch, train_until
+from .train import History, evaluate_lm, lm_loss_torch, train_lm, train_until
 
 # ---------------------------------------------------------------------------------------------
 # Section 1: which words decide a sentence's label?
@@ -250,8 +254,53 @@ def spread(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
     return float(v.mean()), float((v.max() - v.min()) / 2)
 
 
+def seeds_apart(lower: Sequence[float] | np.ndarray, upper: Sequence[float] | np.ndarray,
+                margin: float = 0.0) -> bool | None:
+    """Does ``upper`` beat ``lower`` at every seed? A verdict for :func:`lecture_code.claims.check`.
+
+    True when upper's worst seed is above lower's best by more than ``margin``; False when lower's worst seed is
+    above upper's best by more than ``margin`` (the reverse); None (inconclusive) when the two ranges of seeds
+    overlap or lie within ``margin`` of each other.
+    """
+    lo, up = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+    if lo.ndim != 1 or up.ndim != 1 or len(lo) == 0 or len(up) == 0:
+        raise ValueError(f"need two non-empty 1-D lists of results, got shapes {lo.shape} and {up.shape}")
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    if up.min() > lo.max() + margin:
+        return True
+    if lo.min() > up.max() + margin:
+        return False
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
-# Section 5: depth at a fixed time budget
+# Section 5: depth
+
+
+def depth_sweep(V: int, train_ids: np.ndarray, valid_ids: np.ndarray, depths: Sequence[int], *, n: int, steps: int,
+                B: int = 32, T: int = 64, lr: float = 2e-3, cell: str = "lstm", eval_tokens: int | None = None,
+                seed: int = 0, device: torch.device | str = "cpu") -> dict[tuple[bool, int], History]:
+    """Train a :class:`~lecture_code.deep_rnn.DeepRNNLM` (d = n) at every depth, plain and residual, each for the
+    same ``steps`` with :func:`lecture_code.train.train_lm` from ``torch.manual_seed(seed)``.
+
+    A budget in steps, unlike one in seconds, does not depend on the machine's speed or load. One layer has no
+    skip connection, so its residual run is the plain one (trained once). Returns ``{(residual, L): History}``
+    with the plain runs first; ``History.valid_loss[-1]`` is the final validation loss.
+    """
+    if not depths or min(depths) < 1:
+        raise ValueError(f"depths must be positive layer counts, got {depths}")
+    runs: dict[tuple[bool, int], History] = {}
+    for residual in (False, True):
+        for L in depths:
+            if residual and L == 1:
+                runs[(True, 1)] = runs[(False, 1)]
+                continue
+            torch.manual_seed(seed)
+            model = DeepRNNLM(V, n, n, L, cell, residual).to(device)
+            runs[(residual, L)] = train_lm(model, train_ids, valid_ids, steps=steps, B=B, T=T, lr=lr,
+                                           eval_tokens=eval_tokens, progress=False)
+    return runs
 
 
 def train_lm_timed(model: nn.Module, train_ids: np.ndarray, valid_ids: np.ndarray, *, seconds: float,

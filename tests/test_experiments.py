@@ -227,3 +227,31 @@ def test_train_lm_timed_stops_and_learns() -> None:
     assert 1 <= quick.steps < 80 and quick.seconds < 5
     with pytest.raises(ValueError, match="seconds must be positive"):
         ex.train_lm_timed(model, ids, ids, seconds=0)
+
+
+# ----------------------------------------------------------------------------- seeds_apart, depth_sweep
+
+
+def test_seeds_apart() -> None:
+    assert ex.seeds_apart([0.80, 0.82], [0.85, 0.86]) is True
+    assert ex.seeds_apart([0.85, 0.86], [0.80, 0.82]) is False
+    assert ex.seeds_apart([0.80, 0.84], [0.83, 0.90]) is None  # the ranges overlap
+    assert ex.seeds_apart([0.80, 0.82], [0.83, 0.84], margin=0.02) is None  # apart, but within the margin
+    assert ex.seeds_apart([0.80, 0.82], [0.83, 0.84], margin=0.005) is True
+    with pytest.raises(ValueError, match="non-empty"):
+        ex.seeds_apart([], [0.5])
+    with pytest.raises(ValueError, match="margin"):
+        ex.seeds_apart([0.5], [0.6], margin=-1)
+
+
+def test_depth_sweep_trains_every_depth_for_the_same_steps() -> None:
+    ids = np.tile(np.arange(V), 60)
+    runs = ex.depth_sweep(V, ids, ids[:200], (1, 2), n=8, steps=30, B=4, T=8, lr=3e-2)
+    assert list(runs) == [(False, 1), (False, 2), (True, 1), (True, 2)]
+    assert runs[(True, 1)] is runs[(False, 1)]  # one layer has no skip connection: trained once
+    assert all(h.steps == 30 and h.valid_step == [30] for h in runs.values())
+    assert runs[(False, 1)].valid_loss[-1] < 0.5 * np.log(V)  # a cycle is easy: the model learns
+    again = ex.depth_sweep(V, ids, ids[:200], (2,), n=8, steps=30, B=4, T=8, lr=3e-2)
+    assert again[(True, 2)].valid_loss == runs[(True, 2)].valid_loss  # seeded: the same call, the same run
+    with pytest.raises(ValueError, match="depths"):
+        ex.depth_sweep(V, ids, ids, (0,), n=8, steps=1)
