@@ -75,3 +75,22 @@ def test_cli_lists_every_experiment(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_runs_a_smoke_experiment(tmp_path: Path) -> None:
     assert main(["run", "clipping_lm", "--smoke", "--no-progress", "--out", str(tmp_path)]) == 0
     check_record(json.loads((tmp_path / "clipping_lm.json").read_text()))
+
+
+def test_recorded_shows_a_committed_result_and_states_its_claim(capsys, tmp_path):
+    from lecture_code import claims
+    from lecture_code.reproduce import show
+
+    committed = sorted(p.stem for p in show.RESULTS.glob("*.json"))
+    assert committed, "no committed results"
+    r = show.load(committed[0])
+    c = show.recorded(committed[0], "the recorded claim", expect=claims.VERDICTS)
+    out = capsys.readouterr().out
+    assert c is not None and c.verdict == r["verdict"]
+    assert f"python -m lecture_code.reproduce run {committed[0]}" in out and "not run on this page" in out
+    assert show.recorded(committed[0], "x", results=tmp_path / "absent") is None
+    (tmp_path / "bad.json").write_text('{"experiment": "bad"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="lacks"):
+        show.load("bad", tmp_path)
+    with pytest.raises(FileNotFoundError, match="reproduce run nothing"):
+        show.load("nothing", tmp_path)
