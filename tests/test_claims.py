@@ -91,3 +91,12 @@ def test_sanitizer_masks_every_measured_digit_and_nothing_else() -> None:
 def test_summary_lists_verdict_lines() -> None:
     c = claims.greater("more is more", 2.0, 1.0, quiet=True)
     assert claims.summary([c]) == "✔ holds: more is more"
+
+
+def test_show_progress_follows_lecture_code_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lecture_code import config
+
+    monkeypatch.setenv("LECTURE_CODE_PROGRESS", "0")
+    assert not config.show_progress(True)
+    monkeypatch.setenv("LECTURE_CODE_PROGRESS", "1")
+    assert config.show_progress(True) and not config.show_progress(False)

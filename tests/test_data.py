@@ -225,6 +225,7 @@ def test_data_dir_missing_file(local_dir: Path) -> None:
 
 
 def test_download_lands_in_cache_and_is_reused(monkeypatch, server, cache, capsys) -> None:
+    monkeypatch.setenv("LECTURE_CODE_PROGRESS", "1")  # the root conftest turns bars off for the notebooks
     _serve_tiny(monkeypatch, server)
     path = data.fetch("tiny", "tiny.txt")
     assert path == cache / "tiny" / "tiny.txt"
@@ -243,6 +244,13 @@ def test_verified_files_are_not_rehashed(monkeypatch, server, cache) -> None:
     monkeypatch.setattr(data, "_sha256", lambda p: calls.append(p) or "")
     data.fetch("tiny", "tiny.txt", progress=False)
     assert calls == []
+
+
+def test_lecture_code_progress_0_is_silent(monkeypatch, server, cache, capsys) -> None:
+    monkeypatch.setenv("LECTURE_CODE_PROGRESS", "0")
+    _serve_tiny(monkeypatch, server)
+    data.fetch("tiny", "tiny.txt")
+    assert capsys.readouterr().err == ""
 
 
 def test_progress_false_is_silent(monkeypatch, server, cache, capsys) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from . import EXERCISES
 from .generator import MarkerError, generate
@@ -41,13 +42,27 @@ def _notebooks(paths: list[str]) -> list[Path]:
     return found
 
 
+def _quiet_unraisable(unraisable: Any) -> None:
+    """Drop the complaints of event loops that the kernel client leaves to the garbage collector
+    ("Exception ignored in BaseEventLoop.__del__ ... Invalid file descriptor"): kernel machinery, not a
+    grade, and no traceback for the instructor's terminal. Anything else goes to Python's default hook."""
+    where = f"{unraisable.object!r} {unraisable.exc_value!r}"
+    if "EventLoop" in where or "Invalid file descriptor" in where or "zmq" in where:
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _quiet() -> None:
+    sys.unraisablehook = _quiet_unraisable
+
+
 def _grade_all(notebooks: list[Path], limits: Limits, jobs: int) -> Iterator[Graded]:
     """Grade the notebooks, ``jobs`` at a time (each in a grader process of its own when jobs > 1), in order."""
     if jobs <= 1 or len(notebooks) <= 1:
         for nb in notebooks:
             yield grade_notebook(nb, limits)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_quiet) as pool:
         futures = [pool.submit(grade_notebook, nb, limits) for nb in notebooks]
         for nb, future in zip(notebooks, futures, strict=True):
             try:
@@ -93,6 +108,7 @@ def _feedback_name(nb: str, taken: set[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _quiet()
     if argv[:1] == ["list"]:
         for ex in EXERCISES.values():
             print(f"chapter {ex.chapter}  {ex.id:<12} {ex.signature}\n    {ex.summary}")
