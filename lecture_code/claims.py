@@ -7,14 +7,15 @@ the RNN's"). Each such sentence is stated once in code, next to the measurement:
     claims.less("the trained model beats the uniform model", val_loss, np.log(V), margin=1.0,
                 labels=("test J", "log |V|"))
 
-which prints two plain lines::
+which prints three plain lines::
 
     ✔ holds: the trained model beats the uniform model
-      criterion: test J < log |V| − 1; measured: test J ≈ 1.797, log |V| ≈ 4.174
+      criterion: test J < log |V| − 1
+      measured: test J ≈ 1.797, log |V| ≈ 4.174
 
-The first line (the verdict) is the same on every machine. The second carries the digits, each
-after "≈", which the notebook tests mask (``nbval_sanitize.cfg``): a trained model's digits
-change from one CPU to another, its verdicts must not.
+The first two lines (the verdict and how it is decided) are the same on every machine. The third
+carries the digits, each after "≈", which the notebook tests mask (``nbval_sanitize.cfg``): a
+trained model's digits change from one CPU to another, its verdicts must not.
 
 Three verdicts:
 
@@ -65,9 +66,9 @@ class Claim:
         return f"{_MARK[self.verdict]} {self.verdict}: {self.statement}"
 
     def detail_line(self) -> str:
-        """The criterion and the measured values (their digits follow '≈')."""
+        """The criterion, and on a line of its own the measured values (their digits follow '≈')."""
         values = ", ".join(f"{k} ≈ {_fmt(v)}" for k, v in self.measured.items())
-        return f"  criterion: {self.criterion}" + (f"; measured: {values}" if values else "")
+        return f"  criterion: {self.criterion}" + (f"\n  measured: {values}" if values else "")
 
     def __str__(self) -> str:
         return f"{self.verdict_line()}\n{self.detail_line()}"
