@@ -21,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")  # results figures are files; never open a window
 import matplotlib.pyplot as plt
 import torch
+from tqdm.auto import tqdm
 
 from . import record
 
@@ -38,17 +39,27 @@ class Context:
     log: Callable[[str], None] = print
     workers: int = 1
 
-    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> list[Any]:
-        """``[fn(*t) for t in tasks]``, in up to ``workers`` processes (spawned, one torch thread each).
+    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple], desc: str = "runs") -> list[Any]:
+        """``[fn(*t) for t in tasks]``, in up to ``workers`` processes (spawned, one torch thread each), with a
+        progress bar over the tasks.
 
         ``fn`` must be a module-level function and every task seeds its own generators, so the results do not
         depend on the number of workers; only the wall time does.
         """
+        bar = tqdm(total=len(tasks), desc=desc, disable=not self.progress)
+        out: list[Any] = []
         if self.workers <= 1 or len(tasks) <= 1:
-            return [fn(*t) for t in tasks]
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), initializer=_one_thread,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(fn, *zip(*tasks, strict=True)))
+            for t in tasks:
+                out.append(fn(*t))
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), initializer=_one_thread,
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                for r in pool.map(fn, *zip(*tasks, strict=True)):
+                    out.append(r)
+                    bar.update(1)
+        bar.close()
+        return out
 
 
 def _one_thread() -> None:

@@ -104,7 +104,7 @@ def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
             f"-> steps {compute_steps}")
     tasks = [(name, seed, max(cfg["steps"], compute_steps[name]), cfg, str(ctx.device))
              for seed in cfg["seeds"] for name in cfg["models"]]
-    results = ctx.map(train_one, tasks)
+    results = ctx.map(train_one, tasks, desc="depth")
     curves: dict[str, list[dict[int, float]]] = {k: [] for k in cfg["models"]}
     for t, curve in zip(tasks, results, strict=True):
         curves[t[0]].append(curve)

@@ -59,7 +59,7 @@ def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
     """Sweep every model and seed (in ``ctx.workers`` processes); spans per budget."""
     gaps, budgets = sorted(cfg["gaps"]), sorted(cfg["budgets"])
     tasks = [(name, seed, cfg, str(ctx.device)) for name in cfg["models"] for seed in cfg["seeds"]]
-    results = ctx.map(sweep, tasks)
+    results = ctx.map(sweep, tasks, desc="memory_span")
     acc: dict[str, np.ndarray] = {}  # model -> (budgets, seeds, gaps), NaN where not run
     seconds: dict[str, float] = {}
     for name in cfg["models"]:

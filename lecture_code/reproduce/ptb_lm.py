@@ -88,7 +88,8 @@ def run(cfg: dict[str, Any], ctx: Context) -> Outcome:
     ctx.log(f"unigram valid {valid_ppl['unigram']:.1f}, {kn_name} valid {valid_ppl[kn_name]:.1f} "
             f"test {test_ppl[kn_name]:.1f}")
     names = list(cfg["models"])
-    results = ctx.map(train_one, [(name, cfg, str(ctx.device), ctx.progress and ctx.workers <= 1) for name in names])
+    tasks = [(name, cfg, str(ctx.device), ctx.progress and ctx.workers <= 1) for name in names]
+    results = ctx.map(train_one, tasks, desc="ptb_lm")
     curves = {name: r["curve"] for name, r in zip(names, results, strict=True)}
     train_info = {name: r["training"] for name, r in zip(names, results, strict=True)}
     for name, r in zip(names, results, strict=True):
