@@ -146,6 +146,23 @@ def _criterion(labels: tuple[str, str], op: str, margin: float, relative: bool) 
     return f"{la} {op} {lb} {sign} {margin:g}"
 
 
+def _beyond(statement: str, a: float, op: str, b: float, margin: float, relative: bool, labels: tuple[str, str],
+            expect: Verdict | Iterable[Verdict], quiet: bool) -> Claim:
+    """``a op b`` (op is "<" or ">"), decided beyond a margin: see :func:`less`."""
+    m = margin * abs(b) if relative else margin
+    s = 1.0 if op == ">" else -1.0  # "a > b" is "s·a > s·b" with s = 1; "a < b" with s = -1
+    if math.isnan(a) or math.isnan(b):
+        holds: bool | None = False
+    elif s * (a - b) > m:
+        holds = True
+    elif s * (a - b) < -m:
+        holds = False
+    else:
+        holds = None
+    return check(statement, holds, criterion=_criterion(labels, op, margin, relative),
+                 measured=dict(zip(labels, (a, b), strict=True)), expect=expect, quiet=quiet)
+
+
 def less(statement: str, a: float, b: float, *, margin: float = 0.0, relative: bool = False,
          labels: tuple[str, str] = ("a", "b"), expect: Verdict | Iterable[Verdict] = "holds",
          quiet: bool = False) -> Claim:
@@ -154,36 +171,14 @@ def less(statement: str, a: float, b: float, *, margin: float = 0.0, relative: b
     Holds when ``a < b - m``, does not hold when ``a > b + m``, and is inconclusive in between,
     where ``m = margin`` (or ``margin * |b|`` with ``relative=True``). NaN does not hold.
     """
-    m = margin * abs(b) if relative else margin
-    if math.isnan(a) or math.isnan(b):
-        holds: bool | None = False
-    elif a < b - m:
-        holds = True
-    elif a > b + m:
-        holds = False
-    else:
-        holds = None
-    criterion = _criterion(labels, "<", margin, relative)
-    return check(statement, holds, criterion=criterion, measured=dict(zip(labels, (a, b), strict=True)),
-                 expect=expect, quiet=quiet)
+    return _beyond(statement, a, "<", b, margin, relative, labels, expect, quiet)
 
 
 def greater(statement: str, a: float, b: float, *, margin: float = 0.0, relative: bool = False,
             labels: tuple[str, str] = ("a", "b"), expect: Verdict | Iterable[Verdict] = "holds",
             quiet: bool = False) -> Claim:
     """Claim ``a > b``, decided beyond a margin (see :func:`less`)."""
-    m = margin * abs(b) if relative else margin
-    if math.isnan(a) or math.isnan(b):
-        holds: bool | None = False
-    elif a > b + m:
-        holds = True
-    elif a < b - m:
-        holds = False
-    else:
-        holds = None
-    criterion = _criterion(labels, ">", margin, relative)
-    return check(statement, holds, criterion=criterion, measured=dict(zip(labels, (a, b), strict=True)),
-                 expect=expect, quiet=quiet)
+    return _beyond(statement, a, ">", b, margin, relative, labels, expect, quiet)
 
 
 def close(statement: str, a: float, b: float, *, tol: float, relative: bool = False,
