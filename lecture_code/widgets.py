@@ -126,7 +126,7 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
     """The cell of one LSTM unit under gates you set: c(t) = f c(t-1) + i c̃(t), h(t) = o tanh(c(t)).
 
     Sliders set the forget, input and output gates (constant over time) and c(0); a menu picks the candidate
-    sequence c̃(1..T) (:func:`~lecture_code.lstm_analysis.candidate_pattern`) and a slider its amplitude. The
+    sequence c̃(1..T) (:func:`~lecture_code.lstm_experiments.candidate_pattern`) and a slider its amplitude. The
     figure shows c̃, c(t) and h(t); the caption says how fast c(0) is forgotten. It is a PNG in an
     ``ipywidgets.Image``, so saved widget state shows it without a kernel.
     """
@@ -136,7 +136,7 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .lstm_analysis import CANDIDATE_PATTERNS, candidate_pattern, cell_recurrence
+    from .lstm_experiments import CANDIDATE_PATTERNS, candidate_pattern, cell_recurrence
 
     if T < 2:
         raise ValueError(f"T must be at least 2, got {T}")

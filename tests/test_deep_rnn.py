@@ -12,7 +12,6 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lecture_code.birnn import birnn_forward, numpy_params_from_torch
 from lecture_code.deep_rnn import (
     Bidirectional,
     DeepRNNLM,
@@ -24,6 +23,7 @@ from lecture_code.deep_rnn import (
     stacked_from_torch,
 )
 from lecture_code.models import RNNLM, ScratchGRU, ScratchLSTM, ScratchRNN
+from lecture_code.numpy_deep_rnn import birnn_forward, numpy_params_from_torch
 from lecture_code.train import train_lm
 
 B, T, D, N, V = 3, 5, 4, 6, 7

@@ -18,7 +18,7 @@ import torch
 from helpers import assert_passes, assert_rejected_and_named, assert_wrong_and_correct_cover, quiet_check
 from torch import nn
 
-from lecture_code import birnn
+from lecture_code import numpy_deep_rnn
 from lecture_code.grading import EXERCISES, Status, exercises_06
 from lecture_code.grading.checker import _same
 
@@ -442,7 +442,7 @@ def test_cases_are_float64_and_seeded(exercise: str) -> None:
 def bi_zeroes_padding_in_place(x, lengths, params_fwd, params_bwd):
     for b in range(x.shape[0]):
         x[b, lengths[b]:] = 0.0
-    return birnn.birnn_forward(x, lengths, params_fwd, params_bwd)
+    return numpy_deep_rnn.birnn_forward(x, lengths, params_fwd, params_bwd)
 
 
 def test_writing_into_x_is_caught_on_the_junk_padding_case() -> None:
@@ -477,6 +477,6 @@ def test_returning_torch_tensors_is_explained() -> None:
 
 def test_registry_holds_set_6_in_chapter_6() -> None:
     assert [e.id for e in EXERCISES.values() if e.chapter == 6] == SET_6
-    assert EXERCISES["birnn_forward"].reference is birnn.birnn_forward
-    assert EXERCISES["stacked_rnn_forward"].reference is birnn.stacked_rnn_forward
+    assert EXERCISES["birnn_forward"].reference is numpy_deep_rnn.birnn_forward
+    assert EXERCISES["stacked_rnn_forward"].reference is numpy_deep_rnn.stacked_rnn_forward
     assert exercises_06.EXERCISES_06 == tuple(EXERCISES[e] for e in SET_6)

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..birnn import birnn_forward as birnn_forward_ref
-from ..birnn import stacked_rnn_forward as stacked_rnn_forward_ref
+from ..numpy_deep_rnn import birnn_forward as birnn_forward_ref
+from ..numpy_deep_rnn import stacked_rnn_forward as stacked_rnn_forward_ref
 from ..numpy_rnn import rnn_step
 from .cases import PRE, lengths_below, scaled, size_cases
 from .checker import Case, Exercise, Mistake, shape_hints

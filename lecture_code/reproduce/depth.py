@@ -9,7 +9,7 @@ BPTT), compared two ways, 3 seeds each:
 - at equal compute: every model gets the same number of seconds, ``compute_factor * steps`` times the 1-layer
   model's seconds per step; each model's seconds per step is measured apart from the runs, models taking turns
   and keeping the fastest turn, in CPU seconds of this one-thread process
-  (:func:`lecture_code.lstm_analysis.seconds_per_step` with ``clock=time.process_time``), so the load of a shared
+  (:func:`lecture_code.lstm_experiments.seconds_per_step` with ``clock=time.process_time``), so the load of a shared
   machine does not change who gets how many steps.
 
 Each model is trained once, for the larger of its two step counts, and its validation loss is read at both
@@ -29,7 +29,7 @@ import torch
 from ..config import seed_everything
 from ..data import load_tinyshakespeare
 from ..deep_rnn import DeepRNNLM
-from ..lstm_analysis import matched_steps, seconds_per_step
+from ..lstm_experiments import matched_steps, seconds_per_step
 from ..models import detach_state
 from ..text import Vocab, batchify, chars, lm_batches
 from ..train import evaluate_lm, lm_loss_torch, train_until

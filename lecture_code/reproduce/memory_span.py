@@ -5,7 +5,7 @@ to learn long-distance dependencies ... in practice, you get about 100 timesteps
 The task is :func:`lecture_code.tasks.copy_task`: a signal token (1 of 4), L distractors, a query; the model
 names the signal from its last hidden state. The memory span of one model and seed is the largest gap L of the
 grid such that the test accuracy is at least 0.9 at L and at every shorter gap
-(:func:`lecture_code.lstm_analysis.memory_span`). Each (model, gap, seed) is trained once, for the largest
+(:func:`lecture_code.lstm_experiments.memory_span`). Each (model, gap, seed) is trained once, for the largest
 budget, and tested after each budget of ``budgets``: the spans at the last two budgets (a doubling) show
 whether more steps would still change them. A seed's sweep stops at the first gap that fails at the largest
 budget (longer gaps are not run and count as failures).
@@ -19,7 +19,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..lstm_analysis import memory_span
+from ..lstm_experiments import memory_span
 from ..tasks import train_copy
 from .core import Context, Experiment, Metrics, Outcome, Verdict, say
 

@@ -3,7 +3,7 @@ regularization", as published: 2 layers of 200 units, weights uniform in ±0.1, 
 epochs then halved after each further epoch, 13 epochs, B = 20 rows, T = 20 steps of truncated BPTT, gradient
 norm clipped at 5, no dropout. Published: validation 120.7, test 114.5 (their Table 1).
 
-The model is :class:`lecture_code.models.RNNLM` and the loop :func:`lecture_code.lstm_analysis.train_zaremba`,
+The model is :class:`lecture_code.models.RNNLM` and the loop :func:`lecture_code.lstm_experiments.train_zaremba`,
 called once per epoch with that epoch's learning rate (plain SGD has no state, and the loop resets the hidden
 state at every epoch, so this is the same training), so that every epoch's validation perplexity is logged.
 """
@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 
 from ..config import seed_everything
 from ..data import load_ptb
-from ..lstm_analysis import ZAREMBA_SMALL, ZAREMBA_SMALL_TEST_PPL, train_zaremba, uniform_init_, zaremba_lr
+from ..lstm_experiments import ZAREMBA_SMALL, ZAREMBA_SMALL_TEST_PPL, train_zaremba, uniform_init_, zaremba_lr
 from ..models import RNNLM
 from ..text import Vocab
 from ..train import evaluate_lm

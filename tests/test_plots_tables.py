@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from lecture_code.tagging_plots import (
+from lecture_code.plots import (
     confusion_heatmap,
     markdown_table,
     md_escape,

@@ -1,4 +1,4 @@
-"""Tests for lecture_code.birnn: the NumPy bidirectional and stacked RNN references against torch.nn.RNN in float64.
+"""Tests for lecture_code.numpy_deep_rnn: NumPy bidirectional and stacked RNNs against torch.nn.RNN in float64.
 
 Sizes B, T, d, n = 3, 5, 4, 6 are pairwise distinct so that transposed weights or swapped axes fail.
 """
@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lecture_code.birnn import (
+from lecture_code.numpy_deep_rnn import (
     birnn_forward,
     check_lengths,
     check_params,

@@ -1,4 +1,4 @@
-"""Tests for lecture_code.experiments, the helpers of Chapter 6's experiments.
+"""Tests for lecture_code.deep_rnn_experiments, the helpers of Chapter 6's experiments.
 
 Models are tiny and in float64 where values are compared; sizes V, d, n = 13, 5, 6 are distinct.
 """
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_code import experiments as ex
+from lecture_code import deep_rnn_experiments as ex
 from lecture_code.classify import SentenceClassifier
 from lecture_code.generate import generate
 from lecture_code.models import RNNLM

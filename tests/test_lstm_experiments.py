@@ -1,4 +1,4 @@
-"""Tests for lecture_code.lstm_analysis: gate traces, interpretable-cell correlations, the cell recurrence,
+"""Tests for lecture_code.lstm_experiments: gate traces, interpretable-cell correlations, the cell recurrence,
 gradient norms against distance (checked against the NumPy backward pass and finite differences), the copy
 sweep and memory span, matched training time, and the Zaremba et al. (2014) training recipe."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_code import lstm_analysis as la
+from lecture_code import lstm_experiments as la
 from lecture_code import tasks
 from lecture_code.gradients import hidden_state_gradient_norms
 from lecture_code.models import RNNLM, set_forget_bias

@@ -1,4 +1,4 @@
-"""Tests for lecture_code.deep: deep MLPs, per-layer gradient norms, training."""
+"""Tests for lecture_code.deep_feedforward: deep MLPs, per-layer gradient norms, training."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_code.deep import KINDS, DeepMLP, layer_grad_norms, make_regression, train_mlp, weight_grad_norms
+from lecture_code.deep_feedforward import (
+    KINDS,
+    DeepMLP,
+    layer_grad_norms,
+    make_regression,
+    train_mlp,
+    weight_grad_norms,
+)
 
 
 @pytest.mark.parametrize("kind", KINDS)
