@@ -102,3 +102,34 @@ def truncation_error(model: RNNLM, tokens: torch.Tensor, ks: list[int | None]) -
             row[f"rel_{name}"] = float((g[name] - full[name]).norm() / full[name].norm())
         rows.append(row)
     return rows
+
+
+def occurrence_contributions(radius: float, V: int = 30, d: int = 16, n: int = 32, B: int = 4, T: int = 40,
+                             seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """What each occurrence of W_h contributes to dJ(T)/dW_h, walking back from the loss at the last step.
+
+    A random NumPy RNN-LM (:mod:`lecture_code.numpy_rnn`, |V|, d, n; batch B of T + 1 random tokens) whose W_h
+    has spectral radius about ``radius`` (Gaussian entries of standard deviation ``radius / sqrt(n)``).
+
+    Returns:
+        ``(contrib, gap)``, each of length T: ``contrib[j]`` = ||dJ(T)/dW_h|(T - j)||, the Frobenius norm of the
+        term of the occurrence j steps before the loss; ``gap[j]`` = ||S_j - dJ/dW_h|| / ||dJ/dW_h||, where S_j sums
+        the terms of distances 0..j (so ``gap[-1]`` is 0 up to rounding).
+    """
+    from . import numpy_rnn
+
+    r = np.random.default_rng(seed)
+    p = numpy_rnn.init_rnn_lm_params(V, d, n, r, scale=0.1)
+    p["W_h"] = radius * r.normal(size=(n, n)) / np.sqrt(n)
+    toks = r.integers(0, V, size=(B, T + 1))
+    _, c = numpy_rnn.rnn_lm_forward(p, toks, 0.5 * r.normal(size=(B, n)))
+    dlogits = c["probs"][:, -1].copy()  # the gradient of J(T) alone: softmax minus one-hot, at the last step
+    dlogits[np.arange(B), c["targets"][:, -1]] -= 1
+    dh_all = np.zeros((B, T, n))
+    dh_all[:, -1] = dlogits @ p["U"] / B
+    steps: list[np.ndarray] = []
+    dW_h = numpy_rnn.rnn_backward(dh_all, (c["e"], c["h"], p["W_h"], p["W_e"]), steps=steps)[2]
+    running = np.cumsum(steps, axis=0)
+    contrib = np.array([np.linalg.norm(s) for s in steps])
+    gap = np.array([np.linalg.norm(s - dW_h) / np.linalg.norm(dW_h) for s in running])
+    return contrib, gap

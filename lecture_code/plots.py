@@ -148,3 +148,111 @@ def confusion_heatmap(cm: np.ndarray, labels: Sequence[str], tags: Sequence[str]
     if title:
         ax.set_title(title)
     return ax
+
+
+# Chapter 2: backpropagation through time
+
+def occurrence_contributions(curves: Mapping[float, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    """Left: each occurrence's contribution ||dJ(T)/dW_h|(T - j)|| against its distance j; right: how far the
+    running sum is from the full gradient.
+
+    ``curves``: spectral radius -> the output of :func:`lecture_code.bptt.occurrence_contributions`.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for radius, (contrib, gap) in curves.items():
+        axes[0].semilogy(np.arange(len(contrib)), contrib, "o-", ms=3, label=rf"$\rho(W_h) \approx {radius}$")
+        axes[1].semilogy(np.arange(1, len(gap)), gap[:-1], "o-", ms=3, label=rf"$\rho(W_h) \approx {radius}$")
+    axes[0].set(xlabel=r"distance $T - i$ of the occurrence from the loss",
+                ylabel=r"$\Vert \partial J^{(T)} / \partial W_h |_{(i)} \Vert$", title="each occurrence's contribution")
+    axes[1].set(xlabel=r"occurrences summed (walking back from $i = T$)",
+                ylabel="||running sum − full|| / ||full||", title="the running sum converges")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def truncation(runs: Mapping[int, History], tables: Mapping[str, Sequence[Mapping[str, float]]]) -> Figure:
+    """Left: training curves per truncation length k (``runs``: k -> History); right: cosine similarity of the
+    truncated gradient to the full one against k, for W_h and for all parameters (``tables``: label -> rows of
+    :func:`lecture_code.bptt.truncation_error`)."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6))
+    loss_curves({f"k = {k}": h for k, h in runs.items()}, ax=ax, ylabel="J (nats per character)")
+    ax.set_title("training with truncation k")
+    for j, (label, table) in enumerate(tables.items()):
+        ks = [r["k"] for r in table]
+        bx.semilogx(ks, [r["cos_W_h"] for r in table], "o-", color=f"C{j}", label=rf"{label}: $W_h$")
+        bx.semilogx(ks, [r["cos_all"] for r in table], "s--", color=f"C{j}", alpha=0.6, label=f"{label}: all")
+    bx.set(xlabel="truncation length k", ylabel="cosine similarity to the full gradient",
+           title="how much truncation changes the gradient")
+    bx.grid(alpha=0.3)
+    bx.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# Chapter 4: vanishing and exploding gradients
+
+def gradient_reach(curves: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
+    """||dJ(T)/dh(T - ℓ)|| against the distance ℓ, one line per model (``curves``: label -> norms, index ℓ)."""
+    ax = ax or plt.subplots(figsize=(6, 3.6))[1]
+    for label, norms in curves.items():
+        ax.semilogy(np.arange(len(norms)), norms, label=label)
+    ax.set(xlabel=r"distance $\ell$ (steps back from the loss)",
+           ylabel=r"$\Vert \partial J^{(T)} / \partial h^{(T-\ell)} \Vert$",
+           title="how far back the gradient of one loss reaches")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return ax
+
+
+def norms_over_distance(curves: Mapping[str, np.ndarray], title: str, ax: Axes | None = None) -> Axes:
+    """||g W^ℓ|| against ℓ, one line per matrix (``curves``: label -> norms), with the level ||g|| = 1 marked."""
+    ax = ax or plt.subplots(figsize=(6, 3.6))[1]
+    for label, norms in curves.items():
+        ax.semilogy(np.arange(len(norms)), norms, label=label)
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set(xlabel=r"$\ell$", ylabel=r"$\Vert g\, W^\ell \Vert$", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return ax
+
+
+def clipping_runs(runs: Mapping[float | None, History], uniform_loss: float, title: str) -> Figure:
+    """Training loss (left) and the gradient norm before clipping (right) per run (``runs``: threshold or None ->
+    History), with the uniform guess log |V| marked on the left."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for clip, h in runs.items():
+        label = "no clipping" if clip is None else f"norm clipping at {clip}"
+        axes[0].plot(h.train_loss, label=label)
+        axes[1].semilogy(h.grad_norm, label=label)
+    axes[0].axhline(uniform_loss, color="gray", ls="--", label=r"uniform guess ($\log |V|$)")
+    axes[0].set(xlabel="step", ylabel="training loss J", title=title)
+    axes[1].set(xlabel="step", ylabel="gradient norm before clipping", title="the gradient explodes")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def cliff(w: np.ndarray, b: np.ndarray, loss: np.ndarray,
+          paths: Mapping[float | None, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Figure:
+    """The one-unit RNN's error surface over the grid (w, b) with gradient-descent paths on it (left), and each path's
+    loss per step (right). ``paths``: clipping threshold or None -> :func:`lecture_code.exploding.sgd_path`."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    cs = axes[0].contourf(w, b, np.log10(loss + 1e-8), 40, cmap="viridis")
+    fig.colorbar(cs, ax=axes[0], label=r"$\log_{10}$ loss")
+    for clip, (pts, losses, _) in paths.items():
+        label = "no clipping" if clip is None else f"clipping at {clip}"
+        axes[0].plot(pts[:, 0], pts[:, 1], "o-", ms=3, color="w" if clip else "r", label=label)
+        axes[1].semilogy(losses, "o-", ms=3, color="C1" if clip else "C3", label=label)
+    axes[0].set(xlim=(w.min(), w.max()), ylim=(b.min(), b.max()), xlabel="$w$", ylabel="$b$",
+                title="the error surface and its cliff")
+    axes[0].legend(loc="lower left")
+    axes[1].set(xlabel="step", ylabel="loss", title="gradient descent from the wall")
+    axes[1].grid(alpha=0.3)
+    axes[1].legend(frameon=False)
+    fig.tight_layout()
+    return fig

@@ -467,3 +467,13 @@ def test_lm_gradient_on_a_scratch_model() -> None:
     tokens = _tokens(2, 5, 7, seed=13)
     g = bptt.lm_gradient(scratch, tokens, 2)
     torch.testing.assert_close(g["W_h"], bptt.lm_gradient(_torch_model(seed=11), tokens, 2)["W_h"])
+
+
+def test_occurrence_contributions_sum_to_the_full_gradient_and_shrink_with_a_small_radius():
+    contrib, gap = bptt.occurrence_contributions(0.5, T=12)
+    assert contrib.shape == gap.shape == (12,)
+    assert gap[-1] < 1e-12  # all occurrences summed: the full gradient
+    assert gap[0] > 1e-3  # the nearest occurrence alone is not the whole gradient
+    assert contrib[10] < 0.05 * contrib[0]
+    big, _ = bptt.occurrence_contributions(1.0, T=12)
+    assert big[10] / big[0] > contrib[10] / contrib[0]

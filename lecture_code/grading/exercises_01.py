@@ -6,9 +6,19 @@ each written as the wrong code a learner would write.
 The concept cases of :mod:`.cases` come on top: B = 1, n = 1 and a stress case at realistic sizes
 for every exercise, and rows far apart, a row wider than 709 and targets far below their rows for
 whatever computes a softmax.
+
+Two questions ask the learner to derive a formula and write it as a function of the sizes, checked on
+many sizes so that no constant passes: the perplexity of a uniform guess over |V| words, and the number
+of parameters of the RNN-LM. The machinery of the multiple-choice questions of every set
+(:func:`choice_exercise`) lives here too.
 """
 
 from __future__ import annotations
+
+import functools
+import reprlib
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +29,8 @@ from ..numpy_rnn import rnn_step as rnn_step_ref
 from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
 from .cases import PRE, far_below, scaled, size_cases, softmax_logits
-from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
+from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, Result, Status, call, shape_hints
+from .plain import pristine_numpy, type_name
 from .sampling import MISTAKES as SAMPLING_MISTAKES
 from .sampling import validate_sampler
 
