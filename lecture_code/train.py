@@ -116,6 +116,13 @@ def evaluate_lm(model: RNNLM, ids: np.ndarray, B: int = 16, T: int = 128) -> flo
     return total / count
 
 
+def cosine_lr(frac: float, lr: float, final_frac: float) -> float:
+    """Cosine decay from ``lr`` at ``frac = 0`` to ``lr * final_frac`` at ``frac >= 1`` (``frac``: the share of
+    the training budget spent)."""
+    frac = min(max(frac, 0.0), 1.0)
+    return lr * (final_frac + (1 - final_frac) * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
 def train_lm(
     model: RNNLM,
     train_ids: np.ndarray,

@@ -242,3 +242,13 @@ def test_seed_everything_is_reproducible() -> None:
     assert a[3] == np.random.default_rng(42).random(3).tolist()
     config.seed_everything(43)
     assert torch.randn(3).tolist() != a[0]
+
+
+def test_cosine_lr_runs_from_lr_to_the_final_fraction():
+    from lecture_code.train import cosine_lr
+
+    assert cosine_lr(0.0, 1e-2, 0.05) == pytest.approx(1e-2)
+    assert cosine_lr(1.0, 1e-2, 0.05) == pytest.approx(5e-4)
+    assert cosine_lr(0.5, 1e-2, 0.05) == pytest.approx(0.5 * (1e-2 + 5e-4))
+    assert cosine_lr(2.0, 1e-2, 0.05) == pytest.approx(5e-4)  # past the budget: stays at the floor
+

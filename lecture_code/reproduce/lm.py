@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from ..models import State, detach_state
 from ..text import batchify, lm_batches
-from ..train import History, evaluate_lm, lm_loss_torch, optimizer_step
+from ..train import History, cosine_lr, evaluate_lm, lm_loss_torch, optimizer_step
 
 
 class TiedLM(nn.Module):
@@ -64,12 +64,6 @@ class TiedLM(nn.Module):
         state = self.init_state(x.shape[0]) if state is None else state
         hs, state = self.rnn(self.drop(self.embedding(x)), state)
         return self.head(self.drop(hs)), state
-
-
-def cosine_lr(frac: float, lr: float, final_frac: float) -> float:
-    """Cosine decay from ``lr`` at ``frac = 0`` to ``lr * final_frac`` at ``frac >= 1``."""
-    frac = min(max(frac, 0.0), 1.0)
-    return lr * (final_frac + (1 - final_frac) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
 @dataclass
