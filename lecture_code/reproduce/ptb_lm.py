@@ -17,6 +17,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .. import published
 from ..config import seed_everything
 from ..data import load_ptb
 from ..ngram import KneserNeyLM
@@ -25,7 +26,7 @@ from ..train import evaluate_lm
 from .core import Context, Experiment, Metrics, Outcome, Verdict, say
 from .lm import TiedLM, train_lm_budget
 
-ZAREMBA_SMALL_TEST_PPL = 114.5  # Zaremba et al. (2014), Table 1, non-regularized LSTM ("small"), 13 epochs
+ZAREMBA_SMALL_TEST_PPL = published.ZAREMBA_SMALL_TEST.value  # Zaremba et al. (2014), Table 1, "small", 13 epochs
 
 FULL: dict[str, Any] = {
     "n": 256, "B": 32, "T": 35, "dropout": 0.3, "clip": 1.0, "final_lr_frac": 0.05, "seed": 0,
