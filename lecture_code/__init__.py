@@ -32,7 +32,8 @@ Chapter 5, LSTMs: ``numpy_lstm`` (the LSTM and GRU from scratch, forward and BPT
 Chapter 6, bidirectional and multi-layer RNNs: ``numpy_deep_rnn`` (NumPy references), ``deep_rnn`` (the
 PyTorch modules) and ``deep_rnn_experiments`` (which side decides, why a bidirectional RNN is no LM, depth).
 
-Around the chapters: ``plots`` (figures and tables), ``widgets`` (interactive demos), ``grading`` (the exercise
+Around the chapters: ``plots`` (figures and tables), ``diagrams`` (the architecture diagrams, SVG written from
+code into chapters/diagrams/), ``widgets`` (interactive demos), ``grading`` (the exercise
 checker, registry, generator and sandboxed grader), ``reproduce`` (recorded runs of the long experiments).
 """
 
