@@ -1,6 +1,6 @@
 """Submitted notebooks for the grading tests: honest ones, forged ones and hostile ones (chapter 1).
 
-Every notebook is named 01_*.ipynb, so the grader expects the five exercises of chapter 1.
+Every notebook is named 01_*.ipynb, so the grader expects the seven exercises of chapter 1.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-CHAPTER_1 = ["rnn_step", "softmax", "lm_loss", "perplexity", "sample_next"]
+CHAPTER_1 = ["rnn_step", "rnn_lm_num_params", "softmax", "lm_loss", "perplexity", "uniform_perplexity",
+             "sample_next"]
 SOLUTIONS_01 = Path(__file__).resolve().parent.parent / "solutions" / "01_rnn_lm.ipynb"
 
 IMPORTS = "import sys\nfrom pathlib import Path\n\nimport numpy as np\n\nfrom lecture_code.grading import check"
@@ -21,6 +22,18 @@ def rnn_step(e_t, h_prev, W_h, W_e, b1):
     return np.tanh(h_prev @ W_h.T + e_t @ W_e.T + b1)
 
 check("rnn_step", rnn_step)'''
+
+RNN_LM_NUM_PARAMS = '''
+def rnn_lm_num_params(V, d, n):
+    return V * (d + n + 1) + n * (n + d + 1)
+
+check("rnn_lm_num_params", rnn_lm_num_params)'''
+
+UNIFORM_PERPLEXITY = '''
+def uniform_perplexity(V):
+    return float(V)
+
+check("uniform_perplexity", uniform_perplexity)'''
 
 SOFTMAX = '''
 def softmax(z):
@@ -82,6 +95,12 @@ def lm_loss(logits, targets):
 def perplexity(mean_nll):
     return 1.0
 
+def rnn_lm_num_params(V, d, n):
+    return 1
+
+def uniform_perplexity(V):
+    return 1.0
+
 def sample_next(logits, temperature, rng):
     return np.zeros(logits.shape[0], dtype=np.int64)
 '''
@@ -103,6 +122,7 @@ FORGED: dict[str, list[str]] = {
         + "".join(f"{ex} = EXERCISES[{ex!r}].reference\ncheck({ex!r}, {ex})\n" for ex in CHAPTER_1)],
     "imported_references": [
         "from lecture_code.numpy_rnn import rnn_step, softmax, lm_loss, perplexity, sample_next\n"
+        "from lecture_code.grading.exercises_01 import rnn_lm_num_params, uniform_perplexity\n"
         "from lecture_code.grading import check\n" + "".join(f"check({ex!r}, {ex})\n" for ex in CHAPTER_1)],
     "thin_wrappers": [
         "import functools\nimport numpy as np\nfrom lecture_code import numpy_rnn\n"
@@ -111,6 +131,9 @@ FORGED: dict[str, list[str]] = {
         "def softmax(z):\n    return EXERCISES['softmax'].reference(z) + 0.0\n"
         "def lm_loss(logits, targets):\n    f = EXERCISES['lm_loss'].reference\n    return float(f(logits, targets))\n"
         "perplexity = functools.partial(numpy_rnn.perplexity)\n"
+        "from lecture_code.grading import exercises_01\n"
+        "def rnn_lm_num_params(V, d, n):\n    return exercises_01.rnn_lm_num_params(V, d, n)\n"
+        "uniform_perplexity = functools.partial(EXERCISES['uniform_perplexity'].reference)\n"
         "def sample_next(logits, temperature, rng):\n    return numpy_rnn.sample_next(logits, temperature, rng)\n"],
     "hidden_from_the_profiler": [
         "import os, sys, threading\nfrom lecture_code import numpy_rnn\n"
@@ -174,11 +197,13 @@ def notebook(path: Path, cells: list[str]) -> Path:
 
 def alice(folder: Path, name: str = "01_sub_alice.ipynb") -> Path:
     """Every exercise right."""
-    return notebook(folder / name, [IMPORTS, RNN_STEP, SOFTMAX, LM_LOSS, PERPLEXITY, SAMPLE_NEXT, WRITE_HERE])
+    return notebook(folder / name, [IMPORTS, RNN_STEP, RNN_LM_NUM_PARAMS, SOFTMAX, LM_LOSS, PERPLEXITY,
+                                    UNIFORM_PERPLEXITY, SAMPLE_NEXT, WRITE_HERE])
 
 
 def bob(folder: Path) -> Path:
-    """One wrong, one stub, one whose demo line raises after the definition, perplexity never written."""
+    """One wrong, one stub, one whose demo line raises after the definition; perplexity and the two derived
+    formulas never written."""
     return notebook(folder / "01_sub_bob.ipynb", [IMPORTS, BOB_RNN_STEP, BOB_SOFTMAX, BOB_LM_LOSS, SAMPLE_NEXT])
 
 

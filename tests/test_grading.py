@@ -305,6 +305,83 @@ def ppl_power_2(mean_nll):
 
 
 # =============================================================================================
+# uniform_perplexity and rnn_lm_num_params: formulas in the sizes, derived by the learner
+
+
+def uniform_ppl_exp_log(V):
+    return math.exp(-math.log(1.0 / V))  # J = -log(1/V); perplexity = exp(J)
+
+
+def uniform_ppl_product(V):
+    T = 5  # the lecture's product over T positions, each of probability 1/V
+    return float(np.prod(np.full(T, float(V))) ** (1.0 / T))
+
+
+def uniform_ppl_loss(V):
+    return math.log(V)
+
+
+def uniform_ppl_probability(V):
+    return np.float64(1) / V
+
+
+def uniform_ppl_bits(V):
+    return math.log(V, 2)
+
+
+def uniform_ppl_base_mixed(V):
+    return 2 ** math.log(V)
+
+
+def uniform_ppl_exp_probability(V):
+    return math.exp(1 / V)
+
+
+def _shapes(V, d, n):
+    """The chapter's table: E, W_h, W_e, b_1, U, b_2."""
+    return {"E": (d, V), "W_h": (n, n), "W_e": (n, d), "b1": (n,), "U": (V, n), "b2": (V,)}
+
+
+def params_by_shapes(V, d, n):
+    return float(sum(np.prod(shape) for shape in _shapes(V, d, n).values()))  # a float: 1.0e3 parameters is a count
+
+
+def params_grouped(V, d, n):
+    return V * (d + n + 1) + n * (n + d + 1)
+
+
+def params_by_init(V, d, n):
+    from lecture_code.numpy_rnn import init_rnn_lm_params  # the chapter's own initialiser, at small sizes only
+    if V * (d + n) > 10**6:
+        return params_grouped(V, d, n)
+    return sum(a.size for a in init_rnn_lm_params(V, d, n, np.random.default_rng(0)).values())
+
+
+def _count(V, d, n, skip=()):
+    return int(sum(np.prod(s) for k, s in _shapes(V, d, n).items() if k not in skip))
+
+
+def params_no_biases(V, d, n):
+    return _count(V, d, n, skip=("b1", "b2"))
+
+
+def params_no_embeddings(V, d, n):
+    return _count(V, d, n, skip=("E",))
+
+
+def params_no_output_layer(V, d, n):
+    return _count(V, d, n, skip=("U", "b2"))
+
+
+def params_d_n_swapped(V, d, n):
+    return _count(V, n, d)
+
+
+def params_b2_of_size_n(V, d, n):
+    return _count(V, d, n, skip=("b2",)) + n
+
+
+# =============================================================================================
 # sample_next
 
 
@@ -394,6 +471,16 @@ WRONG = [
     ("perplexity", ppl_identity, "returned J itself"),
     ("perplexity", ppl_floor, "rounded to an integer"),
     ("perplexity", ppl_exp_reciprocal, "exp(1/J)"),
+    ("uniform_perplexity", uniform_ppl_loss, "returned the loss log V"),
+    ("uniform_perplexity", uniform_ppl_probability, "returned the probability 1/V"),
+    ("uniform_perplexity", uniform_ppl_bits, "log base 2 of V"),
+    ("uniform_perplexity", uniform_ppl_base_mixed, "2 to the power log V"),
+    ("uniform_perplexity", uniform_ppl_exp_probability, "exp of the probability"),
+    ("rnn_lm_num_params", params_no_biases, "biases forgotten"),
+    ("rnn_lm_num_params", params_no_embeddings, "embeddings E forgotten"),
+    ("rnn_lm_num_params", params_no_output_layer, "output layer forgotten"),
+    ("rnn_lm_num_params", params_d_n_swapped, "d and n swapped"),
+    ("rnn_lm_num_params", params_b2_of_size_n, "b_2 of size n"),
     ("sample_next", sample_temperature_multiplied, "temperature multiplied"),
     ("sample_next", sample_temperature_ignored, "temperature ignored"),
     ("sample_next", sample_argmax, "argmax instead of sampling"),
@@ -414,6 +501,12 @@ CORRECT = [
     ("perplexity", ppl_math),
     ("perplexity", ppl_power_e),
     ("perplexity", ppl_power_2),
+    ("uniform_perplexity", uniform_ppl_exp_log),
+    ("uniform_perplexity", uniform_ppl_product),
+    ("uniform_perplexity", lambda V: V),
+    ("rnn_lm_num_params", params_by_shapes),
+    ("rnn_lm_num_params", params_grouped),
+    ("rnn_lm_num_params", params_by_init),
     ("sample_next", sample_choice_per_row),
     ("sample_next", sample_inverse_cdf),
     ("sample_next", sample_gumbel_max),
@@ -910,3 +1003,25 @@ def test_result_bool_repr_and_dict() -> None:
     assert "mistake='base 2'" in repr(bad)
     assert bad.case is not None and bad.case in bad.message
     assert good.report().count("\n") == 0
+
+
+# =============================================================================================
+# The derived formulas: no constant passes, and a wrong value does not give the right one away
+
+
+@pytest.mark.parametrize(("exercise", "fn"), [("uniform_perplexity", lambda V: 65.0),
+                                              ("rnn_lm_num_params", lambda V, d, n: 144),
+                                              ("rnn_lm_num_params", lambda V, d, n: d * V + n * n + n * d + V * n + 1)])
+def test_a_derived_formula_is_checked_on_many_sizes_without_showing_the_answer(exercise: str,
+                                                                              fn: Callable[..., Any]) -> None:
+    result = _check(exercise, fn)
+    assert result.status is Status.FAIL, result.report()
+    assert "expected" not in result.message and "not the right value" in result.message, result.report()
+    if fn(*EXERCISES[exercise].cases()[0].args) == EXERCISES[exercise].reference(*EXERCISES[exercise].cases()[0].args):
+        assert result.case != EXERCISES[exercise].cases()[0].name  # right on the first sizes, wrong on others
+
+
+def test_a_parameter_count_is_exact() -> None:
+    assert _check("rnn_lm_num_params", lambda V, d, n: params_grouped(V, d, n) + 1).status is Status.FAIL
+    assert _check("rnn_lm_num_params", lambda V, d, n: float(params_grouped(V, d, n))).status is Status.PASS
+    assert _check("rnn_lm_num_params", lambda V, d, n: np.int64(params_grouped(V, d, n))).status is Status.PASS

@@ -1,4 +1,5 @@
-"""Tests for exercise set 2 (backpropagation through time): rnn_step_backward, rnn_backward, sgd_step.
+"""Tests for exercise set 2 (backpropagation through time): rnn_step_jacobian, rnn_step_backward, rnn_backward,
+truncated_bptt_choice, sgd_step.
 
 As in test_grading.py, the wrong implementations are written independently of the registered
 ``Mistake.fn``s (einsum, per-example loops with np.outer, 1-based indices, recursion, other names),
@@ -23,6 +24,7 @@ from lecture_code.grading.checker import _same
 
 REJECTED = (Status.FAIL, Status.ERROR)
 SET_2 = ["rnn_step_backward", "rnn_backward", "sgd_step"]
+ALL_2 = ["rnn_step_jacobian", "rnn_step_backward", "rnn_backward", "truncated_bptt_choice", "sgd_step"]
 
 
 def _check(exercise_id: str, fn: Any, **kw: Any) -> Result:
@@ -381,9 +383,83 @@ def sgd_list_result(params, tokens, h0, lr):
 
 
 # =============================================================================================
+# rnn_step_jacobian: derived by the learner, written in one line
+
+
+def jac_diag(W_h, h_t):
+    return np.diag(1 - h_t**2) @ W_h
+
+
+def jac_entries(W_h, h_t):
+    n = len(h_t)
+    return np.array([[(1 - h_t[i] ** 2) * W_h[i, j] for j in range(n)] for i in range(n)])
+
+
+def jac_einsum(W_h, h_t):
+    return np.einsum("i,ij->ij", 1 - np.tanh(np.arctanh(np.clip(h_t, -1, 1))) ** 2, W_h)
+
+
+def jac_W_h_only(W_h, h_t):
+    return W_h.copy()
+
+
+def jac_transposed(W_h, h_t):
+    return np.diag(1 - h_t**2) @ W_h.T
+
+
+def jac_broadcast_columns(W_h, h_t):
+    return (1 - h_t**2) * W_h  # scales the columns: W_h @ diag(1 - h**2)
+
+
+def jac_one_minus_h(W_h, h_t):
+    return np.diag(1 - h_t) @ W_h
+
+
+def jac_tanh_again(W_h, h_t):
+    return np.diag(1 - np.tanh(h_t) ** 2) @ W_h
+
+
+def jac_sigmoid_derivative(W_h, h_t):
+    return np.diag(h_t * (1 - h_t)) @ W_h
+
+
+# =============================================================================================
+# truncated_bptt_choice
+
+
+def truncation_answer():
+    return "B"
+
+
+def truncation_answer_written_freely():
+    return " (b) "
+
+
+def truncation_state_reset():
+    return "A"
+
+
+def truncation_k_losses():
+    return "c"
+
+
+def truncation_exact():
+    return "D"
+
+
+# =============================================================================================
 # Every exercise: wrong implementations are rejected and named; correct ones pass
 
 WRONG = [
+    ("rnn_step_jacobian", jac_W_h_only, "missing tanh derivative"),
+    ("rnn_step_jacobian", jac_transposed, "W_h transposed"),
+    ("rnn_step_jacobian", jac_broadcast_columns, "derivative on the wrong side"),
+    ("rnn_step_jacobian", jac_one_minus_h, "1 - h instead of 1 - h**2"),
+    ("rnn_step_jacobian", jac_tanh_again, "tanh applied to h(t) again"),
+    ("rnn_step_jacobian", jac_sigmoid_derivative, "sigmoid's derivative"),
+    ("truncated_bptt_choice", truncation_state_reset, "the state is reset at each window"),
+    ("truncated_bptt_choice", truncation_k_losses, "only k losses are kept"),
+    ("truncated_bptt_choice", truncation_exact, "truncation is exact"),
     ("rnn_step_backward", sb_no_tanh, "missing tanh derivative"),
     ("rnn_step_backward", sb_derivative_of_h_prev, "tanh derivative at h(t-1)"),
     ("rnn_step_backward", sb_W_h_transposed, "W_h transposed in dh_prev"),
@@ -411,6 +487,11 @@ WRONG = [
 ]
 
 CORRECT = [
+    ("rnn_step_jacobian", jac_diag),
+    ("rnn_step_jacobian", jac_entries),
+    ("rnn_step_jacobian", jac_einsum),
+    ("truncated_bptt_choice", truncation_answer),
+    ("truncated_bptt_choice", truncation_answer_written_freely),
     ("rnn_step_backward", sb_einsum),
     ("rnn_step_backward", sb_outer_loop),
     ("rnn_step_backward", sb_columns),
@@ -449,12 +530,12 @@ def test_correct_implementation_passes(exercise: str, fn: Callable[..., Any]) ->
 
 
 def test_the_wrong_and_correct_sets_cover_every_exercise_and_mistake() -> None:
-    for ex in SET_2:
+    for ex in ALL_2:
         wrong = [m for e, _, m in WRONG if e == ex]
-        assert len(wrong) >= 5 and len(set(wrong)) == len(wrong), ex
+        assert len(wrong) >= (3 if EXERCISES[ex].kind == "choice" else 5) and len(set(wrong)) == len(wrong), ex
         assert set(wrong) == {m.name for m in EXERCISES[ex].mistakes}, f"{ex}: every registered mistake is tested"
         assert len([fn for e, fn in CORRECT if e == ex]) >= 2, ex
-        assert set(ISSUE_MISTAKES[ex]) <= set(wrong), ex
+        assert set(ISSUE_MISTAKES.get(ex, [])) <= set(wrong), ex
 
 
 # =============================================================================================
@@ -695,7 +776,9 @@ def test_the_reference_sgd_step_lowers_the_loss_on_the_fixed_batch() -> None:
 
 
 def test_registry_holds_set_2_in_chapter_2() -> None:
-    assert [e.id for e in EXERCISES.values() if e.chapter == 2] == SET_2
+    assert [e.id for e in EXERCISES.values() if e.chapter == 2] == ALL_2
+    assert exercises_02.EXERCISES_02 == tuple(EXERCISES[e] for e in ALL_2)
+    assert EXERCISES["truncated_bptt_choice"].kind == "choice"
     assert EXERCISES["rnn_step_backward"].output_names == ("de_t", "dh_prev", "dW_h", "dW_e", "db1")
     assert EXERCISES["rnn_backward"].output_names == ("de", "dh0", "dW_h", "dW_e", "db1")
     assert EXERCISES["rnn_step_backward"].reference is numpy_rnn.rnn_step_backward
@@ -706,5 +789,27 @@ def test_registry_holds_set_2_in_chapter_2() -> None:
 def test_list_shows_set_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
-    for ex in SET_2:
+    for ex in ALL_2:
         assert ex in out and EXERCISES[ex].signature in out
+
+
+# =============================================================================================
+# rnn_step_jacobian
+
+
+def test_jacobian_cases_cover_a_non_symmetric_W_h_zero_and_saturated_states_and_n_1() -> None:
+    cases = [c.args for c in EXERCISES["rnn_step_jacobian"].cases()]
+    assert all(W.shape == (h.size, h.size) and W.dtype == h.dtype == np.float64 for W, h in cases)
+    assert any(not np.allclose(W, W.T) for W, _ in cases)
+    assert any(not h.any() for _, h in cases) and any(np.abs(h).max() > 0.99 for _, h in cases)
+    assert any(h.size == 1 for _, h in cases) and any(h.size >= 32 for _, h in cases)
+
+
+def test_the_jacobian_is_what_rnn_step_backward_sends_back() -> None:
+    """dh_prev = dh J_t on rows: the Jacobian of exercise 1 is the one rnn_step_backward transposes."""
+    rng = np.random.default_rng(0)
+    e_t, h_prev, W_h, W_e, b1 = (rng.normal(size=s) for s in ((1, 3), (1, 4), (4, 4), (4, 3), (4,)))
+    h, cache = numpy_rnn.rnn_step_forward(e_t, h_prev, W_h, W_e, b1)
+    dh = rng.normal(size=(1, 4))
+    np.testing.assert_allclose(dh @ exercises_02.rnn_step_jacobian(W_h, h[0]),
+                               numpy_rnn.rnn_step_backward(dh, cache)[1], rtol=1e-12)

@@ -1,5 +1,5 @@
 """Tests for exercise set 3 (other uses of RNNs): tagger_logits, masked_mean_loss, pool_hidden_states,
-entity_spans.
+pooling_choice, entity_spans.
 
 As in test_grading_04.py, the wrong implementations are written independently of the registered
 ``Mistake.fn``s (loops, einsum, tensordot, masked arrays, while loops, other names), the way a learner
@@ -22,6 +22,7 @@ from lecture_code.grading import EXERCISES, Status, exercises_03
 from lecture_code.grading.checker import _same
 
 SET_3 = ["tagger_logits", "masked_mean_loss", "pool_hidden_states", "entity_spans"]
+ALL_3 = ["tagger_logits", "masked_mean_loss", "pool_hidden_states", "pooling_choice", "entity_spans"]
 
 
 # =============================================================================================
@@ -406,6 +407,30 @@ def spans_conlleval_rules(tags):
 # =============================================================================================
 # Every independently written mistake is named; every correct version passes
 
+# =============================================================================================
+# pooling_choice
+
+
+def pooling_answer():
+    return "C"
+
+
+def pooling_answer_lower_case():
+    return "c."
+
+
+def pooling_final_state_has_not_read_everything():
+    return "A"
+
+
+def pooling_adds_parameters():
+    return "(B)"
+
+
+def pooling_padding():
+    return "d"
+
+
 WRONG = [
     ("tagger_logits", tag_einsum_untransposed, "W_o not transposed"),
     ("tagger_logits", tag_loop_no_bias, "missing bias"),
@@ -428,6 +453,9 @@ WRONG = [
     ("pool_hidden_states", pool_mean_everything, "padding counted in the mean"),
     ("pool_hidden_states", pool_mean_over_T, "mean divided by T"),
     ("pool_hidden_states", pool_mean_batch_count, "mean divided by the batch's token count"),
+    ("pooling_choice", pooling_final_state_has_not_read_everything, "the final state has not read every word"),
+    ("pooling_choice", pooling_adds_parameters, "pooling adds parameters"),
+    ("pooling_choice", pooling_padding, "the final state is corrupted by padding"),
     ("entity_spans", spans_inclusive_end, "span end off by one (inclusive)"),
     ("entity_spans", spans_only_b_starts, "an I- tag that does not start a span"),
     ("entity_spans", spans_any_i_continues, "I- of another type continues the span"),
@@ -447,6 +475,8 @@ CORRECT = [
     ("pool_hidden_states", _loop_pool),
     ("pool_hidden_states", pool_masked_array),
     ("pool_hidden_states", pool_cumsum),
+    ("pooling_choice", pooling_answer),
+    ("pooling_choice", pooling_answer_lower_case),
     ("entity_spans", spans_with_sentinel),
     ("entity_spans", spans_while),
     ("entity_spans", spans_conlleval_rules),
@@ -635,10 +665,11 @@ def test_stub_is_not_implemented(exercise: str) -> None:
 
 
 def test_registry_holds_set_3_in_chapter_3() -> None:
-    assert [e.id for e in EXERCISES.values() if e.chapter == 3] == SET_3
+    assert [e.id for e in EXERCISES.values() if e.chapter == 3] == ALL_3
     assert EXERCISES["tagger_logits"].reference is numpy_tagging.tagger_logits
     assert EXERCISES["masked_mean_loss"].reference is numpy_tagging.masked_mean_loss
     assert EXERCISES["pool_hidden_states"].reference is numpy_tagging.pool_hidden_states
     assert EXERCISES["entity_spans"].reference is numpy_tagging.entity_spans
-    assert exercises_03.EXERCISES_03 == tuple(EXERCISES[e] for e in SET_3)
+    assert exercises_03.EXERCISES_03 == tuple(EXERCISES[e] for e in ALL_3)
+    assert EXERCISES["pooling_choice"].kind == "choice"
     assert EXERCISES["entity_spans"].kind == "exact"

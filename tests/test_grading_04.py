@@ -1,5 +1,5 @@
 """Tests for exercise set 4 (vanishing and exploding gradients): clip_grad_norm, jacobian_product,
-gradient_norms_over_distance.
+jacobian_norm_bound, vanishing_condition_choice, gradient_norms_over_distance.
 
 As in test_grading_02.py, the wrong implementations are written independently of the registered
 ``Mistake.fn``s (loops, einsum, reduce, recursion, other names), the way a learner would write
@@ -22,7 +22,9 @@ from lecture_code import gradients
 from lecture_code.grading import EXERCISES, Status, exercises_04
 from lecture_code.grading.checker import _same
 
-SET_4 = ["clip_grad_norm", "jacobian_product", "gradient_norms_over_distance"]
+SET_4 = ["clip_grad_norm", "jacobian_product", "jacobian_norm_bound", "gradient_norms_over_distance"]
+ALL_4 = ["clip_grad_norm", "jacobian_product", "jacobian_norm_bound", "vanishing_condition_choice",
+         "gradient_norms_over_distance"]
 
 
 # =============================================================================================
@@ -220,6 +222,77 @@ def norms_column_vector(W_h, g, L):
 
 
 # =============================================================================================
+# jacobian_norm_bound: derived from the bound on one step
+
+
+def _s1(W):
+    return np.linalg.svd(W, compute_uv=False)[0]
+
+
+def bound_svd(W_h, gamma, ell):
+    return (gamma * _s1(W_h)) ** ell
+
+
+def bound_gram_eigenvalue(W_h, gamma, ell):
+    return float(np.sqrt(np.linalg.eigvalsh(W_h.T @ W_h).max()) * gamma) ** ell
+
+
+def bound_product_loop(W_h, gamma, ell):
+    step, out = gamma * np.linalg.norm(W_h, 2), 1.0
+    for _ in range(ell):
+        out *= step
+    return out
+
+
+def bound_frobenius(W_h, gamma, ell):
+    return (gamma * np.sqrt((W_h**2).sum())) ** ell
+
+
+def bound_spectral_radius(W_h, gamma, ell):
+    return (gamma * max(abs(np.linalg.eigvals(W_h)))) ** ell
+
+
+def bound_gamma_once(W_h, gamma, ell):
+    return gamma * _s1(W_h) ** ell
+
+
+def bound_no_gamma(W_h, gamma, ell):
+    return _s1(W_h) ** ell
+
+
+def bound_slides_gamma(W_h, gamma, ell):
+    return (_s1(W_h) / gamma) ** ell
+
+
+def bound_added(W_h, gamma, ell):
+    return sum(gamma * _s1(W_h) for _ in range(ell))
+
+
+# =============================================================================================
+# vanishing_condition_choice
+
+
+def condition_sufficient_not_necessary():
+    return "D"
+
+
+def condition_written_freely():
+    return "d) "
+
+
+def condition_both():
+    return "A"
+
+
+def condition_necessary_only():
+    return "B"
+
+
+def condition_eigenvalues():
+    return "C"
+
+
+# =============================================================================================
 # Every independently written mistake is named; every correct version passes
 
 WRONG = [
@@ -235,6 +308,15 @@ WRONG = [
     ("jacobian_product", jac_previous_state, "tanh derivative at h(t-1)"),
     ("jacobian_product", jac_extra_factor, "one factor too many"),
     ("jacobian_product", jac_elementwise, "elementwise product"),
+    ("jacobian_norm_bound", bound_frobenius, "Frobenius norm"),
+    ("jacobian_norm_bound", bound_spectral_radius, "spectral radius instead of the norm"),
+    ("jacobian_norm_bound", bound_gamma_once, "gamma outside the power"),
+    ("jacobian_norm_bound", bound_no_gamma, "gamma left out"),
+    ("jacobian_norm_bound", bound_slides_gamma, "divided by gamma"),
+    ("jacobian_norm_bound", bound_added, "bounds added instead of multiplied"),
+    ("vanishing_condition_choice", condition_both, "necessary and sufficient"),
+    ("vanishing_condition_choice", condition_necessary_only, "necessary but not sufficient"),
+    ("vanishing_condition_choice", condition_eigenvalues, "only the eigenvalues matter"),
     ("gradient_norms_over_distance", norms_from_one, "starts at l = 1"),
     ("gradient_norms_over_distance", norms_too_few, "L entries instead of L + 1"),
     ("gradient_norms_over_distance", norms_transposed, "W_h transposed"),
@@ -250,6 +332,11 @@ CORRECT = [
     ("jacobian_product", jac_reduce),
     ("jacobian_product", jac_backwards),
     ("jacobian_product", jac_recursive),
+    ("jacobian_norm_bound", bound_svd),
+    ("jacobian_norm_bound", bound_gram_eigenvalue),
+    ("jacobian_norm_bound", bound_product_loop),
+    ("vanishing_condition_choice", condition_sufficient_not_necessary),
+    ("vanishing_condition_choice", condition_written_freely),
     ("gradient_norms_over_distance", norms_matrix_power),
     ("gradient_norms_over_distance", norms_column_vector),
 ]
@@ -397,11 +484,12 @@ def test_norms_wrong_length_is_a_shape_message() -> None:
 
 
 def test_registry_holds_set_4_in_chapter_4() -> None:
-    assert [e.id for e in EXERCISES.values() if e.chapter == 4] == SET_4
+    assert [e.id for e in EXERCISES.values() if e.chapter == 4] == ALL_4
     assert EXERCISES["clip_grad_norm"].reference is gradients.clip_grad_norm
     assert EXERCISES["jacobian_product"].reference is gradients.jacobian_product
     assert EXERCISES["gradient_norms_over_distance"].reference is gradients.gradient_norms_over_distance
-    assert exercises_04.EXERCISES_04 == tuple(EXERCISES[e] for e in SET_4)
+    assert exercises_04.EXERCISES_04 == tuple(EXERCISES[e] for e in ALL_4)
+    assert EXERCISES["vanishing_condition_choice"].kind == "choice"
 
 
 def test_python_float_division_by_zero_gets_the_zero_hint() -> None:
@@ -413,3 +501,39 @@ def test_python_float_division_by_zero_gets_the_zero_hint() -> None:
     result = quiet_check("clip_grad_norm", with_math_sqrt)
     assert result.status is Status.ERROR and "ZeroDivisionError" in result.message
     assert result.hint == exercises_04.ZERO_HINT, result.report()
+
+
+# =============================================================================================
+# jacobian_norm_bound
+
+
+def test_bound_cases_tell_the_norms_apart_and_cover_both_gammas_and_l_0_and_1() -> None:
+    cases = [c.args for c in EXERCISES["jacobian_norm_bound"].cases()]
+    radius = [max(abs(np.linalg.eigvals(W))) for W, _, _ in cases]
+    spectral = [np.linalg.norm(W, 2) for W, _, _ in cases]
+    assert any(s > 4 * r for s, r in zip(spectral, radius, strict=True)), "a non-normal W_h, as in the chapter"
+    assert {1.0, 0.25} <= {g for _, g, _ in cases} and {0, 1} <= {ell for _, _, ell in cases}
+    assert any(ell >= 50 for _, _, ell in cases) and all(isinstance(ell, int) for _, _, ell in cases)
+
+
+def test_the_bound_holds_for_the_jacobians_of_exercise_2() -> None:
+    """||dh(T)/dh(0)|| of a tanh RNN never exceeds the bound (gamma = 1), and in the linear case with an
+    orthogonal W_h times s, the bound is reached: ||s^l Q^l|| = s^l."""
+    rng = np.random.default_rng(5)
+    n, T = 6, 12
+    W_h = rng.normal(scale=0.5, size=(n, n))
+    hs = np.zeros((T + 1, n))
+    for t in range(T):
+        hs[t + 1] = np.tanh(W_h @ hs[t] + rng.normal(size=n))
+    for k in range(1, T + 1):
+        assert np.linalg.norm(gradients.jacobian_product(W_h, hs[: k + 1]), 2) <= \
+            exercises_04.jacobian_norm_bound(W_h, 1.0, k) * (1 + 1e-12)
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    assert np.isclose(np.linalg.norm(np.linalg.matrix_power(0.9 * Q, 7), 2),
+                      exercises_04.jacobian_norm_bound(0.9 * Q, 1.0, 7), rtol=1e-12)
+
+
+def test_a_tiny_bound_is_compared_relatively() -> None:
+    """The stress case's bound is about 1e-16: a learner returning 0 must not pass on an absolute tolerance."""
+    assert quiet_check("jacobian_norm_bound", lambda W_h, gamma, ell: 0.0 if ell >= 50 else
+                       bound_svd(W_h, gamma, ell)).status is Status.FAIL

@@ -1,4 +1,5 @@
-"""Tests for exercise set 5 (LSTMs and GRUs): lstm_step, lstm_params_from_torch, lstm_step_backward, gru_step.
+"""Tests for exercise set 5 (LSTMs and GRUs): lstm_step, lstm_params_from_torch, lstm_num_params,
+lstm_step_backward, lstm_cell_path_choice, gru_step.
 
 As in test_grading_04.py, the wrong implementations are written independently of the registered
 ``Mistake.fn``s (fused gate matrices, einsum, loops over the gates, other names), the way a learner
@@ -23,7 +24,9 @@ from lecture_code import numpy_lstm
 from lecture_code.grading import EXERCISES, Status, exercises_05
 from lecture_code.grading.checker import _same
 
-SET_5 = ["lstm_step", "lstm_params_from_torch", "lstm_step_backward", "gru_step"]
+SET_5 = ["lstm_step", "lstm_params_from_torch", "lstm_num_params", "lstm_step_backward", "gru_step"]
+ALL_5 = ["lstm_step", "lstm_params_from_torch", "lstm_num_params", "lstm_step_backward", "lstm_cell_path_choice",
+         "gru_step"]
 GATES = ("f", "i", "o", "c")
 
 
@@ -321,6 +324,77 @@ def gru_column_vectors(x, h, p):
 
 
 # =============================================================================================
+# lstm_num_params: derived from the equations
+
+
+def _lstm_shapes(d, n):
+    return {f"{m}_{g}": shape for g in "fioc" for m, shape in (("W", (n, n)), ("U", (n, d)), ("b", (n,)))}
+
+
+def count_by_shapes(d, n):
+    return float(sum(np.prod(s) for s in _lstm_shapes(d, n).values()))  # a float: a count is a number
+
+
+def count_torch_minus_one_bias(d, n):
+    lstm = torch.nn.LSTM(d, n) if n * (n + d) < 10**6 else None  # torch's own layer, at small sizes only
+    if lstm is None:
+        return 4 * n * (n + d + 1)
+    return sum(p.numel() for p in lstm.parameters()) - 4 * n  # torch keeps two biases per gate
+
+
+def count_fused(d, n):
+    return 4 * n * (n + d + 1)
+
+
+def count_three_blocks(d, n):
+    return 3 * n * (n + d + 1)
+
+
+def count_no_biases(d, n):
+    return 4 * n * (n + d)
+
+
+def count_torch_biases(d, n):
+    return 4 * n * (n + d + 2)
+
+
+def count_one_block(d, n):
+    return n * (n + d + 1)
+
+
+def count_d_n_swapped(d, n):
+    return 4 * d * (d + n + 1)
+
+
+def count_stacked_4n_square(d, n):
+    return 4 * n * 4 * n + 4 * n * d + 4 * n
+
+
+# =============================================================================================
+# lstm_cell_path_choice
+
+
+def cell_path_forget_gate():
+    return "A"
+
+
+def cell_path_written_freely():
+    return "(a)"
+
+
+def cell_path_vanilla():
+    return "B"
+
+
+def cell_path_input_gate():
+    return "C"
+
+
+def cell_path_output():
+    return "D"
+
+
+# =============================================================================================
 # Every independently written mistake is named; every correct version passes
 
 WRONG = [
@@ -341,6 +415,15 @@ WRONG = [
     ("lstm_params_from_torch", torch_columns, "chunks taken along the wrong axis"),
     ("lstm_params_from_torch", torch_transposed, "blocks transposed"),
     ("lstm_params_from_torch", torch_ih_hh_swapped, "weight_ih and weight_hh swapped"),
+    ("lstm_num_params", count_three_blocks, "candidate's block forgotten"),
+    ("lstm_num_params", count_no_biases, "biases forgotten"),
+    ("lstm_num_params", count_torch_biases, "torch's two biases"),
+    ("lstm_num_params", count_one_block, "one block only"),
+    ("lstm_num_params", count_d_n_swapped, "d and n swapped"),
+    ("lstm_num_params", count_stacked_4n_square, "stacked weights read 4n"),
+    ("lstm_cell_path_choice", cell_path_vanilla, "the vanilla RNN's factor"),
+    ("lstm_cell_path_choice", cell_path_input_gate, "the input gate"),
+    ("lstm_cell_path_choice", cell_path_output, "the path to the output"),
     ("lstm_step_backward", _bw(tanh_c=False), "tanh(c) derivative missed"),
     ("lstm_step_backward", _bw(via_f=False), "dc not carried through f"),
     ("lstm_step_backward", _bw(dh_to_c=False), "dh's path into c missing"),
@@ -364,6 +447,11 @@ CORRECT = [
     ("lstm_step", lstm_column_vectors),
     ("lstm_params_from_torch", torch_slices),
     ("lstm_params_from_torch", torch_reshape),
+    ("lstm_num_params", count_by_shapes),
+    ("lstm_num_params", count_torch_minus_one_bias),
+    ("lstm_num_params", count_fused),
+    ("lstm_cell_path_choice", cell_path_forget_gate),
+    ("lstm_cell_path_choice", cell_path_written_freely),
     ("lstm_step_backward", lstm_backward),
     ("lstm_step_backward", backward_einsum),
     ("gru_step", gru),
@@ -573,9 +661,16 @@ def test_backward_names_the_wrong_entry_of_grads() -> None:
 
 
 def test_registry_holds_set_5_in_chapter_5() -> None:
-    assert [e.id for e in EXERCISES.values() if e.chapter == 5] == SET_5
+    assert [e.id for e in EXERCISES.values() if e.chapter == 5] == ALL_5
     assert EXERCISES["lstm_step"].reference is numpy_lstm.lstm_step
     assert EXERCISES["lstm_params_from_torch"].reference is numpy_lstm.lstm_params_from_torch
     assert EXERCISES["lstm_step_backward"].reference is numpy_lstm.lstm_step_backward
     assert EXERCISES["gru_step"].reference is numpy_lstm.gru_step
-    assert exercises_05.EXERCISES_05 == tuple(EXERCISES[e] for e in SET_5)
+    assert exercises_05.EXERCISES_05 == tuple(EXERCISES[e] for e in ALL_5)
+    assert EXERCISES["lstm_cell_path_choice"].kind == "choice"
+
+
+def test_the_lstm_count_is_torchs_less_its_second_bias() -> None:
+    for d, n in [(3, 4), (5, 5), (7, 1)]:
+        lstm = torch.nn.LSTM(d, n)
+        assert exercises_05.lstm_num_params(d, n) == sum(p.numel() for p in lstm.parameters()) - 4 * n

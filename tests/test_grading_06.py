@@ -1,4 +1,5 @@
-"""Tests for exercise set 6 (bidirectional and multi-layer RNNs): birnn_forward, stacked_rnn_forward.
+"""Tests for exercise set 6 (bidirectional and multi-layer RNNs): birnn_forward, birnn_lm_choice,
+stacked_rnn_forward, stacked_birnn_num_params.
 
 As in test_grading_04.py, the wrong implementations are written independently of the registered
 ``Mistake.fn``s (per-row loops, np.flip, einsum, torch.nn.RNN, time-major loops), the way a learner
@@ -23,6 +24,7 @@ from lecture_code.grading import EXERCISES, Status, exercises_06
 from lecture_code.grading.checker import _same
 
 SET_6 = ["birnn_forward", "stacked_rnn_forward"]
+ALL_6 = ["birnn_forward", "birnn_lm_choice", "stacked_rnn_forward", "stacked_birnn_num_params"]
 
 
 def step(x_t, h, p):
@@ -343,6 +345,73 @@ def st_recursive(x, layers, h0=None):
 
 
 # =============================================================================================
+# birnn_lm_choice
+
+
+def lm_choice_left_context_only():
+    return "B"
+
+
+def lm_choice_written_freely():
+    return "b."
+
+
+def lm_choice_too_big():
+    return "A"
+
+
+def lm_choice_no_bptt():
+    return "C"
+
+
+def lm_choice_perplexity_too_high():
+    return "D"
+
+
+# =============================================================================================
+# stacked_birnn_num_params: derived from the shapes
+
+
+def stacked_count_by_layers(d, n, L):
+    total, width = 0.0, d  # a float: a count is a number
+    for _ in range(L):
+        total += 2 * (n * n + n * width + n)  # two directions, each W_h (n, n), W_e (n, width), b_1 (n)
+        width = 2 * n
+    return total
+
+
+def stacked_count_closed_form(d, n, L):
+    return 2 * n * (n + d + 1) + 2 * (L - 1) * n * (3 * n + 1)
+
+
+def stacked_count_torch(d, n, L):
+    if L * n * (n + d) > 10**5:
+        return stacked_count_closed_form(d, n, L)
+    rnn = nn.RNN(d, n, num_layers=L, bidirectional=True)
+    return sum(p.numel() for p in rnn.parameters()) - 2 * L * n  # torch keeps two biases per direction and layer
+
+
+def stacked_count_upper_read_n(d, n, L):
+    return sum(2 * (n * n + n * (d if i == 0 else n) + n) for i in range(L))
+
+
+def stacked_count_one_direction(d, n, L):
+    return sum(n * n + n * (d if i == 0 else 2 * n) + n for i in range(L))
+
+
+def stacked_count_all_read_d(d, n, L):
+    return L * 2 * (n * n + n * d + n)
+
+
+def stacked_count_torch_biases(d, n, L):
+    return stacked_count_closed_form(d, n, L) + 2 * L * n
+
+
+def stacked_count_no_biases(d, n, L):
+    return stacked_count_closed_form(d, n, L) - 2 * L * n
+
+
+# =============================================================================================
 # Every independently written mistake is named; every correct version passes
 
 WRONG = [
@@ -354,6 +423,14 @@ WRONG = [
     ("birnn_forward", bi_mask_forgotten, "padding positions not zeroed"),
     ("birnn_forward", bi_backward_continues, "backward run from the forward final state"),
     ("birnn_forward", bi_both_left_to_right, "backward direction not reversed"),
+    ("birnn_lm_choice", lm_choice_too_big, "too many parameters"),
+    ("birnn_lm_choice", lm_choice_no_bptt, "BPTT cannot run through the backward RNN"),
+    ("birnn_lm_choice", lm_choice_perplexity_too_high, "its perplexity would be too high"),
+    ("stacked_birnn_num_params", stacked_count_upper_read_n, "upper layers read n, not 2n"),
+    ("stacked_birnn_num_params", stacked_count_one_direction, "one direction only"),
+    ("stacked_birnn_num_params", stacked_count_all_read_d, "every layer reads d"),
+    ("stacked_birnn_num_params", stacked_count_torch_biases, "torch's two biases"),
+    ("stacked_birnn_num_params", stacked_count_no_biases, "biases forgotten"),
     ("stacked_rnn_forward", st_all_read_x, "every layer reads the raw input"),
     ("stacked_rnn_forward", st_first_weights, "layer 0's weights in every layer"),
     ("stacked_rnn_forward", st_bottom_final, "returned the first layer's final state"),
@@ -368,6 +445,11 @@ CORRECT = [
     ("birnn_forward", bi_torch_packed),
     ("birnn_forward", bi_per_row),
     ("birnn_forward", bi_gather_reversal),
+    ("birnn_lm_choice", lm_choice_left_context_only),
+    ("birnn_lm_choice", lm_choice_written_freely),
+    ("stacked_birnn_num_params", stacked_count_by_layers),
+    ("stacked_birnn_num_params", stacked_count_closed_form),
+    ("stacked_birnn_num_params", stacked_count_torch),
     ("stacked_rnn_forward", st_torch),
     ("stacked_rnn_forward", st_time_outer_loop),
     ("stacked_rnn_forward", st_recursive),
@@ -385,7 +467,7 @@ def test_correct_implementation_passes(exercise: str, fn: Callable[..., Any]) ->
 
 
 def test_every_exercise_has_at_least_five_wrong_and_two_correct_implementations() -> None:
-    assert_wrong_and_correct_cover(SET_6, WRONG, CORRECT)
+    assert_wrong_and_correct_cover([*SET_6, "stacked_birnn_num_params"], WRONG, CORRECT)
 
 
 # =============================================================================================
@@ -476,7 +558,15 @@ def test_returning_torch_tensors_is_explained() -> None:
 
 
 def test_registry_holds_set_6_in_chapter_6() -> None:
-    assert [e.id for e in EXERCISES.values() if e.chapter == 6] == SET_6
+    assert [e.id for e in EXERCISES.values() if e.chapter == 6] == ALL_6
     assert EXERCISES["birnn_forward"].reference is numpy_deep_rnn.birnn_forward
     assert EXERCISES["stacked_rnn_forward"].reference is numpy_deep_rnn.stacked_rnn_forward
-    assert exercises_06.EXERCISES_06 == tuple(EXERCISES[e] for e in SET_6)
+    assert exercises_06.EXERCISES_06 == tuple(EXERCISES[e] for e in ALL_6)
+    assert EXERCISES["birnn_lm_choice"].kind == "choice"
+
+
+def test_the_stacked_count_is_torchs_less_its_second_biases() -> None:
+    for d, n, L in [(3, 6, 2), (4, 5, 1), (7, 4, 3)]:
+        rnn = nn.RNN(d, n, num_layers=L, bidirectional=True)
+        torch_count = sum(p.numel() for p in rnn.parameters())
+        assert exercises_06.stacked_birnn_num_params(d, n, L) == torch_count - 2 * L * n

@@ -3,7 +3,10 @@ a registered mistake): log-softmax edge cases (a shift by the mean, the min or a
 epsilon or a clamp in the log), thresholds and sizes left in from small examples (clipping, truncated
 loops, hard-coded V or 32 tags, an overflow guard on J), a low temperature taken for greedy, shortcuts
 for B = 1 in one mode, tanh and sigmoid written with an exp that overflows on large pre-activations,
-the caller's objects returned where new ones are asked for, and max(lengths) taken for T.
+the caller's objects returned where new ones are asked for, and max(lengths) taken for T; for the derived
+formulas, a count in int32 or float32 and an approximate spectral norm; for the multiple-choice questions,
+answers that name no single option (every letter, two letters, a list, the option's number, the letter with
+its reason).
 """
 
 from __future__ import annotations
@@ -276,6 +279,52 @@ def stacked_tanh_by_exp(x, layers, h0=None):
     return H, H[:, -1]
 
 
+def params_int32(V, d, n):
+    """The RNN-LM's count in int32 arithmetic (np.int32 sizes): it wraps around past 2**31."""
+    V, d, n = np.int32(V), np.int32(d), np.int32(n)
+    with np.errstate(over="ignore"):
+        return d * V + n * n + n * d + n + V * n + V
+
+
+def params_float32(V, d, n):
+    return np.float32(d * V + n * n + n * d + n + V * n + V)
+
+
+def uniform_perplexity_float32(V):
+    return np.exp(np.log(np.float32(V)))
+
+
+def jacobian_float32(W_h, h_t):
+    return ((1 - h_t**2)[:, None] * W_h).astype(np.float32)
+
+
+def bound_power_iteration(W_h, gamma, ell, steps: int = 3):
+    """||W_h||_2 estimated by a few steps of power iteration on W_h^T W_h (it creeps up on s_1 from below)."""
+    v = np.ones(W_h.shape[1])
+    for _ in range(steps):
+        v = W_h.T @ (W_h @ v)
+        v /= np.linalg.norm(v)
+    return float((gamma * np.linalg.norm(W_h @ v)) ** ell)
+
+
+def bound_float32(W_h, gamma, ell):
+    return (np.float32(gamma) * np.linalg.norm(W_h.astype(np.float32), 2)) ** ell
+
+
+def _choice_wrong(exercise: str) -> dict[str, object]:
+    """Answers to a multiple-choice question that name no single option."""
+    answer = _ref(exercise)()
+    other = next(m.fn() for m in EXERCISES[exercise].mistakes)
+    return {"every letter at once": lambda: "ABCD",
+            "two letters": lambda: f"{answer} or {other}",
+            "a list of one letter": lambda: [answer],
+            "the option's number": lambda: "ABCDEF".index(answer) + 1,
+            "the letter with its reason": lambda: f"{answer}: because of the gradient"}
+
+
+CHOICE = [ex for ex, e in EXERCISES.items() if e.kind == "choice"]
+
+
 SPECIFIC = {
     "rnn_step": {"tanh as (e^2a - 1)/(e^2a + 1)": rnn_step_tanh_by_exp, "bias as a column": rnn_step_bias_column},
     "softmax": {k: _softmax_with(f) for k, f in LOGP.items() if "clamp" not in k and "1e-12" not in k},
@@ -313,5 +362,11 @@ SPECIFIC = {
     "birnn_forward": {"tanh as (e^2a - 1)/(e^2a + 1)": birnn_tanh_by_exp,
                       "H allocated to max(lengths)": birnn_allocated_to_max_length},
     "stacked_rnn_forward": {"tanh as (e^2a - 1)/(e^2a + 1)": stacked_tanh_by_exp},
+    "rnn_lm_num_params": {"counted in int32": params_int32, "counted in float32": params_float32},
+    "uniform_perplexity": {"float32": uniform_perplexity_float32},
+    "rnn_step_jacobian": {"float32": jacobian_float32},
+    "jacobian_norm_bound": {"3 steps of power iteration for ||W_h||_2": bound_power_iteration,
+                            "float32": bound_float32},
+    **{exercise: _choice_wrong(exercise) for exercise in CHOICE},
 }
 """exercise -> {what the learner did: their function}."""

@@ -9,16 +9,10 @@ whatever computes a softmax.
 
 Two questions ask the learner to derive a formula and write it as a function of the sizes, checked on
 many sizes so that no constant passes: the perplexity of a uniform guess over |V| words, and the number
-of parameters of the RNN-LM. The machinery of the multiple-choice questions of every set
-(:func:`choice_exercise`) lives here too.
+of parameters of the RNN-LM (the machinery of such questions is in :mod:`.questions`).
 """
 
 from __future__ import annotations
-
-import functools
-import reprlib
-from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -29,8 +23,8 @@ from ..numpy_rnn import rnn_step as rnn_step_ref
 from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
 from .cases import PRE, far_below, scaled, size_cases, softmax_logits
-from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, Result, Status, call, shape_hints
-from .plain import pristine_numpy, type_name
+from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
+from .questions import int_cases, validate_derived
 from .sampling import MISTAKES as SAMPLING_MISTAKES
 from .sampling import validate_sampler
 
@@ -292,4 +286,97 @@ SAMPLE_NEXT = Exercise(
     validate=validate_sampler,
 )
 
-EXERCISES_01 = (RNN_STEP, SOFTMAX, LM_LOSS, PERPLEXITY, SAMPLE_NEXT)
+# ---------------------------------------------------------------------------------------------
+# uniform_perplexity
+
+
+def uniform_perplexity(V: int) -> float:
+    """A model that gives every word probability 1/|V| has J = -log(1/|V|) = log |V| at every position, so its
+    perplexity is exp(log |V|) = |V|."""
+    return float(V)
+
+
+_UNIFORM_CASES = int_cases(("V",), [
+    ("Tiny Shakespeare's characters", (65,)),
+    ("two words", (2,)),
+    ("Penn Treebank's words", (10_000,)),
+    ("a one-word vocabulary: never surprised", (1,)),
+    ("", (7,)),
+    ("stress: the One Billion Word vocabulary", (793_471,)),
+])
+
+UNIFORM_PERPLEXITY = Exercise(
+    id="uniform_perplexity",
+    chapter=1,
+    signature="uniform_perplexity(V)",
+    summary="Derive: the perplexity of a model that gives every word of a vocabulary of V words the same "
+            "probability, as a function of V.",
+    reference=uniform_perplexity,
+    make_cases=_UNIFORM_CASES,
+    arg_names=("V",),
+    kind="scalar",
+    validate=validate_derived,
+    mistakes=(
+        Mistake("returned the loss log V", "log |V| is the uniform model's loss J, in nats; its perplexity is "
+                "exp(J) = exp(log |V|).", lambda V: float(np.log(V))),
+        Mistake("returned the probability 1/V", "1/|V| is the probability the model gives the right word; "
+                "perplexity is the INVERSE probability (normalised by length), so it is >= 1.",
+                lambda V: 1.0 / V),
+        Mistake("log base 2 of V", "log2 |V| is the loss in bits (the entropy of a uniform guess); perplexity "
+                "is 2 to the bits, or e to the nats: the logarithm cancels.", lambda V: float(np.log2(V))),
+        Mistake("2 to the power log V", "J = log |V| is in nats (natural log), so perplexity = exp(J), not 2**J.",
+                lambda V: float(2.0 ** np.log(V))),
+        Mistake("exp of the probability", "the loss is MINUS THE LOG of the probability, J = -log(1/|V|) = "
+                "log |V|, not the probability 1/|V| itself.", lambda V: float(np.exp(1.0 / V))),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# rnn_lm_num_params
+
+
+def rnn_lm_num_params(V: int, d: int, n: int) -> int:
+    """E (d x |V|), W_h (n x n), W_e (n x d), b_1 (n), U (|V| x n), b_2 (|V|)."""
+    return d * V + n * n + n * d + n + V * n + V
+
+
+_PARAMS_CASES = int_cases(("V", "d", "n"), [
+    ("the chapter's sizes", (11, 3, 5)),
+    ("", (50, 16, 32)),
+    ("d = n", (20, 8, 8)),
+    ("n = 1", (9, 4, 1)),
+    ("d > n", (30, 12, 7)),
+    ("stress: a word-level model", (10_000, 650, 650)),
+    ("stress: the One Billion Word vocabulary", (793_471, 1024, 2048)),
+])
+
+RNN_LM_NUM_PARAMS = Exercise(
+    id="rnn_lm_num_params",
+    chapter=1,
+    signature="rnn_lm_num_params(V, d, n)",
+    summary="Derive: the number of parameters (numbers) of the RNN-LM, E, W_h, W_e, b_1, U and b_2, as a "
+            "function of |V|, d and n.",
+    reference=rnn_lm_num_params,
+    make_cases=_PARAMS_CASES,
+    arg_names=("V", "d", "n"),
+    kind="scalar",
+    rtol=0.0,
+    atol=0.0,
+    validate=validate_derived,
+    mistakes=(
+        Mistake("biases forgotten", "b_1 (n numbers) and b_2 (|V| numbers) are parameters too.",
+                lambda V, d, n: d * V + n * n + n * d + V * n),
+        Mistake("embeddings E forgotten", "the embedding matrix E (d x |V|, one column per word) is learnt "
+                "with the rest: it is usually one of the two largest matrices.",
+                lambda V, d, n: n * n + n * d + n + V * n + V),
+        Mistake("output layer forgotten", "the output layer U (|V| x n) and its bias b_2 (|V|) turn h(t) into "
+                "the scores over the vocabulary; they are parameters of the model too.",
+                lambda V, d, n: d * V + n * n + n * d + n),
+        Mistake("d and n swapped", "d is the embedding size and n the hidden size: E is d x |V|, W_h is n x n, "
+                "W_e is n x d, U is |V| x n.", lambda V, d, n: n * V + d * d + d * n + d + V * d + V),
+        Mistake("b_2 of size n", "b_2 is added to the scores U h(t), one per word: it has |V| entries, not n.",
+                lambda V, d, n: d * V + n * n + n * d + n + V * n + n),
+    ),
+)
+
+EXERCISES_01 = (RNN_STEP, RNN_LM_NUM_PARAMS, SOFTMAX, LM_LOSS, PERPLEXITY, UNIFORM_PERPLEXITY, SAMPLE_NEXT)

@@ -3,7 +3,9 @@
 On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
 realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
 
-One step's backward pass, BPTT over a whole sequence, and one plain SGD step on the RNN-LM.
+The Jacobian of one step (derived, then written in one line), one step's backward pass, BPTT over a
+whole sequence, a multiple-choice question on what truncated BPTT drops, and one plain SGD step on the
+RNN-LM.
 The cases use distinct sizes (so a transposed matrix fails on its shape), a square W_e (d = n,
 where a transpose is caught by its values only), B = 1, T = 1 and a zero initial state. Each known
 mistake is written as the wrong code a learner would write; every pair of them gives different
@@ -29,12 +31,87 @@ from .cases import GRAD, size_cases
 from .checker import Case, Exercise, Mistake, Result, Status, call, run_check, shape_hints
 from .exercises_01 import rnn_step_inputs
 from .plain import pristine_numpy
+from .questions import choice_exercise
 
-SHAPE_HINT = ("a matrix product has mismatched shapes. On batch-first rows da is (B, n), W_h is (n, n) and W_e "
-              "is (n, d): de = da @ W_e, dh_prev = da @ W_h, dW_h = da.T @ h_prev, dW_e = da.T @ e_t.")
+SHAPE_HINT = ("a matrix product has mismatched shapes. On batch-first rows da is (B, n), h_prev (B, n), e_t (B, d), "
+              "W_h (n, n) and W_e (n, d), and every gradient has the shape of what it is the gradient of. A "
+              "column-vector product W^T δ becomes δ @ W on rows, and a sum over the batch of δ_b x_b^T becomes "
+              "δ.T @ x.")
 ERROR_HINTS = shape_hints(SHAPE_HINT, "two arrays of different shapes met element-wise: dh, h and da are all (B, n), "
                           "one row per example; db1 = da.sum(axis=0) is (n,), and each weight gradient has the "
                           "shape of its weight.")
+
+# ---------------------------------------------------------------------------------------------
+# rnn_step_jacobian: derive dh(t)/dh(t-1), then write it in one line
+
+
+def rnn_step_jacobian(W_h: np.ndarray, h_t: np.ndarray) -> np.ndarray:
+    """dh(t)/dh(t-1) = diag(1 - h(t)**2) W_h for h(t) = tanh(W_h h(t-1) + W_e e(t) + b_1): entry [i, j] is
+    dh_i(t)/dh_j(t-1) = (1 - h_i(t)**2) W_h[i, j]."""
+    return (1.0 - h_t**2)[:, None] * W_h
+
+
+def _jacobian_inputs(rng: np.random.Generator, n: int, saturated: bool = False, zero: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    W_h = rng.normal(scale=0.6, size=(n, n))
+    h_t = np.zeros(n) if zero else np.tanh(rng.normal(scale=5.0 if saturated else 1.0, size=n))
+    return W_h, h_t
+
+
+def _jacobian_cases() -> list[Case]:
+    rng = np.random.default_rng(71)
+    return [
+        Case("n=4, a non-symmetric W_h", _jacobian_inputs(rng, 4)),
+        Case("n=3", _jacobian_inputs(rng, 3)),
+        Case("h(t) = 0: every unit at the steepest point of tanh, n=5", _jacobian_inputs(rng, 5, zero=True)),
+        Case("saturated units, h(t) near +-1, n=6", _jacobian_inputs(rng, 6, saturated=True)),
+        *size_cases(_jacobian_inputs, dict(n=4), dict(n=64), seed=72, ones=("n",)),
+    ]
+
+
+def _jacobian_with(deriv: Callable[[np.ndarray], np.ndarray], side: str = "left", weights: str = "W_h"
+                   ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """diag(deriv(h)) W (side "left") or W diag(deriv(h)) (side "right"), with W = W_h or W_h.T."""
+    def fn(W_h: np.ndarray, h_t: np.ndarray) -> np.ndarray:
+        W = W_h if weights == "W_h" else W_h.T
+        return deriv(h_t)[:, None] * W if side == "left" else W * deriv(h_t)[None, :]
+    return fn
+
+
+def _tanh_prime(h: np.ndarray) -> np.ndarray:
+    return 1.0 - h**2
+
+
+RNN_STEP_JACOBIAN = Exercise(
+    id="rnn_step_jacobian",
+    chapter=2,
+    signature="rnn_step_jacobian(W_h, h_t)",
+    summary="Derive: the Jacobian dh(t)/dh(t-1) of one tanh RNN step, from W_h (n, n) and the step's output "
+            "h(t) (n,) of one sequence; an (n, n) array whose entry [i, j] is dh_i(t)/dh_j(t-1).",
+    reference=rnn_step_jacobian,
+    make_cases=_jacobian_cases,
+    arg_names=("W_h", "h_t"),
+    error_hints=(("matmul", "the Jacobian is (n, n): the diagonal matrix of the derivatives, (n, n), times W_h, "
+                  "(n, n). Build it with np.diag(v) @ W_h, or scale the rows of W_h: v[:, None] * W_h."),),
+    mistakes=(
+        Mistake("missing tanh derivative", "h(t) = tanh(a(t)) with a(t) = W_h h(t-1) + ..., so the chain rule "
+                "gives dh(t)/dh(t-1) = diag(tanh'(a(t))) W_h: you returned W_h alone.", lambda W_h, h_t: W_h),
+        Mistake("W_h transposed", "entry [i, j] is dh_i(t)/dh_j(t-1) = (1 - h_i(t)**2) W_h[i, j]: W_h itself, "
+                "not W_h.T (the transpose belongs to the batch-first forward pass h_prev @ W_h.T).",
+                _jacobian_with(_tanh_prime, weights="W_h.T")),
+        Mistake("derivative on the wrong side", "unit i's derivative 1 - h_i(t)**2 scales ROW i of W_h (its own "
+                "pre-activation a_i depends on row i): diag(1 - h(t)**2) @ W_h. You scaled the columns, "
+                "W_h @ diag(...), which is also what (1 - h_t**2) * W_h broadcasts to.",
+                _jacobian_with(_tanh_prime, side="right")),
+        Mistake("1 - h instead of 1 - h**2", "tanh'(a) = 1 - tanh(a)**2 = 1 - h**2: the derivative squares h.",
+                _jacobian_with(lambda h: 1.0 - h)),
+        Mistake("tanh applied to h(t) again", "h(t) is already tanh(a(t)), so tanh'(a(t)) = 1 - h(t)**2; "
+                "1 - tanh(h(t))**2 would be the derivative at h(t), not at a(t).",
+                _jacobian_with(lambda h: 1.0 - np.tanh(h) ** 2)),
+        Mistake("sigmoid's derivative", "the simple RNN's σ is tanh, whose derivative is 1 - h**2; h(1 - h) is "
+                "the logistic sigmoid's.", _jacobian_with(lambda h: h * (1.0 - h))),
+    ),
+)
 
 # ---------------------------------------------------------------------------------------------
 # rnn_step_backward
@@ -229,6 +306,30 @@ RNN_BACKWARD = Exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
+# truncated_bptt_choice
+
+TRUNCATED_BPTT_CHOICE = choice_exercise(
+    id="truncated_bptt_choice",
+    chapter=2,
+    summary="what truncated BPTT with windows of k steps drops from the gradient.",
+    answer="B",
+    why="The hidden state's value still crosses every window boundary, but its gradient is cut there: of the sum "
+        "over the occurrences of W_h, the terms dJ(t)/dW_h|(i) whose occurrence i lies in an earlier window than the "
+        "loss J(t) are dropped, so a dependency longer than the window gets no gradient along the recurrence.",
+    wrong=[
+        ("A", "the state is reset at each window", "the hidden state's VALUE is carried from one window to the next "
+         "(train.train_lm passes it on, detached from the graph), so the forward pass still sees the whole past. "
+         "Only the gradient stops at the boundary."),
+        ("C", "only k losses are kept", "every prediction in every window still has its loss and contributes to "
+         "the gradient; what truncation limits is how far back each loss's gradient flows: to the start of its "
+         "window at most."),
+        ("D", "truncation is exact", "the chapter measured the difference: for k much shorter than the text, the "
+         "truncated gradient of W_h points in another direction than the full one. It equals the full gradient "
+         "only when the window holds the whole sequence."),
+    ],
+)
+
+# ---------------------------------------------------------------------------------------------
 # sgd_step
 
 
@@ -392,4 +493,4 @@ SGD_STEP = Exercise(
     validate=validate_sgd_step,
 )
 
-EXERCISES_02 = (RNN_STEP_BACKWARD, RNN_BACKWARD, SGD_STEP)
+EXERCISES_02 = (RNN_STEP_JACOBIAN, RNN_STEP_BACKWARD, RNN_BACKWARD, TRUNCATED_BPTT_CHOICE, SGD_STEP)

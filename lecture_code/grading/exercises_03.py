@@ -4,10 +4,11 @@ On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, 
 realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
 
 A tagger's per-token scores, its cross-entropy over the real tokens of a padded batch, pooling the
-hidden states of a sentence into one vector (final state, max or mean), and the entity spans of BIO
-tags. The cases use distinct sizes (so a transposed W_o fails on its shape), B = 1, T = 1, sentences
-with and without padding, a batch with no padding at all, and for spans a sentence that ends inside
-a span, an all-O and an empty sentence. Each known mistake is written as the wrong code a learner
+hidden states of a sentence into one vector (final state, max or mean), a multiple-choice question on
+why pooling usually beats the final state, and the entity spans of BIO tags. The cases use distinct
+sizes (so a transposed W_o fails on its shape), B = 1, T = 1, sentences with and without padding, a
+batch with no padding at all, and for spans a sentence that ends inside a span, an all-O and an empty
+sentence. Each known mistake is written as the wrong code a learner
 would write; every pair of them gives different results on some case.
 
 Two kinds of padding appear in the pooling cases: an RNN run over the padded batch gives hidden
@@ -28,6 +29,7 @@ from ..numpy_tagging import pool_hidden_states as pool_hidden_states_ref
 from ..numpy_tagging import tagger_logits as tagger_logits_ref
 from .cases import far_below, lengths_below, size_cases, softmax_logits
 from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
+from .questions import choice_exercise
 
 # ---------------------------------------------------------------------------------------------
 # tagger_logits
@@ -279,6 +281,29 @@ POOL_HIDDEN_STATES = Exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
+# pooling_choice
+
+POOLING_CHOICE = choice_exercise(
+    id="pooling_choice",
+    chapter=3,
+    summary="why an element-wise max or mean over all hidden states usually encodes a sentence better than the "
+            "final hidden state.",
+    answer="C",
+    why="Every position feeds the pooled vector directly, so the classifier's gradient reaches each word's "
+        "hidden state in one step, instead of flowing back from h(L) through every later step of the RNN, where "
+        "it shrinks (Chapter 4). The final state is not wrong, only hard to train.",
+    wrong=[
+        ("A", "the final state has not read every word", "in a left-to-right RNN the final state h(L) is the only "
+         "one that HAS read every word of the sentence; that is why it is the obvious choice."),
+        ("B", "pooling adds parameters", "an element-wise max or mean has no parameters at all: the pooled model "
+         "has exactly the weights of the final-state one."),
+        ("D", "the final state is corrupted by padding", "read at each sentence's own last real token, "
+         "h(L_b) never sees the padding (exercise 3 does exactly that). Padding is a bug to avoid, not a "
+         "property of the final state; and max or mean over the padding would be wrong too."),
+    ],
+)
+
+# ---------------------------------------------------------------------------------------------
 # entity_spans
 
 
@@ -372,4 +397,4 @@ ENTITY_SPANS = Exercise(
     ),
 )
 
-EXERCISES_03 = (TAGGER_LOGITS, MASKED_MEAN_LOSS, POOL_HIDDEN_STATES, ENTITY_SPANS)
+EXERCISES_03 = (TAGGER_LOGITS, MASKED_MEAN_LOSS, POOL_HIDDEN_STATES, POOLING_CHOICE, ENTITY_SPANS)

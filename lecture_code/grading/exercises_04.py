@@ -4,8 +4,10 @@ On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, 
 realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
 
 Gradient-norm clipping (Pascanu et al. 2013, Algorithm 1) over a dict of gradients, the Jacobian
-dh(T)/dh(0) of a tanh RNN as a product of step Jacobians, and the norm of a gradient sent back
-l steps through a linear RNN. The cases use distinct sizes, a non-symmetric and a non-normal W_h
+dh(T)/dh(0) of a tanh RNN as a product of step Jacobians, the upper bound (gamma ||W_h||_2)^l on the
+norm of that Jacobian over l steps (derived from the bound on one step), a multiple-choice question on
+whether ||W_h||_2 < 1/gamma is necessary or sufficient for vanishing, and the norm of a gradient sent
+back l steps through a linear RNN. The cases use distinct sizes, a non-symmetric and a non-normal W_h
 (so that a transpose or a wrong order of the product changes the values), T = 1, L = 0, zero
 hidden states and an all-zero gradient. Each known mistake is written as the wrong code a learner
 would write; every pair of them gives different results on some case, so a hint always names one
@@ -28,6 +30,7 @@ from ..gradients import gradient_norms_over_distance as gradient_norms_ref
 from ..gradients import jacobian_product as jacobian_product_ref
 from .cases import size_cases
 from .checker import Case, Exercise, Mistake
+from .questions import choice_exercise, validate_derived
 
 # ---------------------------------------------------------------------------------------------
 # clip_grad_norm
@@ -238,6 +241,107 @@ JACOBIAN_PRODUCT = Exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
+# jacobian_norm_bound: derive the bound over l steps from the bound on one step
+
+
+def jacobian_norm_bound(W_h: np.ndarray, gamma: float, ell: int) -> float:
+    """(gamma ||W_h||_2)^l: each of the l step Jacobians diag(sigma'(a)) W_h has spectral norm at most
+    gamma ||W_h||_2 (Pascanu et al. 2013), and the norm of a product is at most the product of the norms."""
+    return float((gamma * np.linalg.norm(W_h, ord=2)) ** ell)
+
+
+def _bound_inputs(rng: np.random.Generator, n: int, ell: int, gamma: float = 0.25) -> tuple[np.ndarray, float, int]:
+    return rng.normal(scale=1.0 / np.sqrt(n), size=(n, n)), gamma, ell
+
+
+def _bound_cases() -> list[Case]:
+    rng = np.random.default_rng(431)
+    non_normal = np.array([[0.9, 4.0], [0.0, 0.8]])  # the chapter's example: eigenvalues 0.9 and 0.8, s_1 = 4.17
+    c, s = np.cos(0.4), np.sin(0.4)
+    rotation = 1.1 * np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 0.5]])  # normal: s_1 = |lambda|_max = 1.1
+    return [
+        Case("the chapter's non-normal W_h: eigenvalues 0.9, 0.8, largest singular value 4.17; tanh (gamma=1), l=5",
+             (non_normal, 1.0, 5)),
+        Case("W_h (5, 5), sigmoid (gamma=0.25), l=3", (rng.normal(size=(5, 5)), 0.25, 3)),
+        Case("W_h (4, 4), tanh (gamma=1), l=1: one step", (rng.normal(scale=0.5, size=(4, 4)), 1.0, 1)),
+        Case("l=0: no step at all, sigmoid (gamma=0.25)", (rng.normal(size=(3, 3)), 0.25, 0)),
+        Case("a scaled rotation (a normal W_h), tanh (gamma=1), l=10", (rotation, 1.0, 10)),
+        Case("W_h (6, 6), gamma=0.5, l=7", (rng.normal(size=(6, 6)), 0.5, 7)),
+        *size_cases(_bound_inputs, dict(n=4, ell=6), dict(n=64, ell=50), seed=432, ones=("n",)),
+    ]
+
+
+def _bound(W_h, gamma, ell, *, norm: str = "spectral", how: str = "(gamma s)^l") -> float:
+    """The bound with one thing changed from the reference by a keyword (the defaults give the right answer)."""
+    s = {"spectral": np.linalg.norm(W_h, ord=2), "Frobenius": np.linalg.norm(W_h),
+         "radius": np.max(np.abs(np.linalg.eigvals(W_h)))}[norm]
+    return float({"(gamma s)^l": (gamma * s) ** ell, "gamma s^l": gamma * s**ell, "s^l": s**ell,
+                  "(s / gamma)^l": (s / gamma) ** ell, "l gamma s": ell * gamma * s}[how])
+
+
+def _bound_with(**wrong) -> Callable[..., float]:
+    return lambda W_h, gamma, ell: _bound(W_h, gamma, ell, **wrong)
+
+
+JACOBIAN_NORM_BOUND = Exercise(
+    id="jacobian_norm_bound",
+    chapter=4,
+    signature="jacobian_norm_bound(W_h, gamma, ell)",
+    summary="Derive: the upper bound on ||dh(t)/dh(t-l)||_2 of an RNN whose |sigma'| <= gamma, from the bound "
+            "gamma ||W_h||_2 on one step, as a function of W_h (n, n), gamma and l; a float.",
+    reference=jacobian_norm_bound,
+    make_cases=_bound_cases,
+    arg_names=("W_h", "gamma", "ell"),
+    kind="scalar",
+    atol=0.0,
+    validate=validate_derived,
+    mistakes=(
+        Mistake("Frobenius norm", "np.linalg.norm(W_h) is the Frobenius norm, sqrt(sum of squares); the bound uses "
+                "the spectral norm, the largest singular value s_1: np.linalg.norm(W_h, ord=2).",
+                _bound_with(norm="Frobenius")),
+        Mistake("spectral radius instead of the norm", "the largest |eigenvalue| does not bound how much W_h "
+                "stretches a vector when W_h is not normal (the chapter's example: eigenvalues 0.9 and 0.8, but "
+                "s_1 = 4.17). The bound uses the largest singular value.", _bound_with(norm="radius")),
+        Mistake("gamma outside the power", "each of the l steps has its own factor diag(sigma'(a)), bounded by "
+                "gamma, so gamma is raised to the power l with ||W_h||_2: (gamma ||W_h||_2)^l.",
+                _bound_with(how="gamma s^l")),
+        Mistake("gamma left out", "||diag(sigma'(a)) W_h|| <= gamma ||W_h||: the derivative's bound gamma "
+                "(1 for tanh, 1/4 for the sigmoid) multiplies every step.", _bound_with(how="s^l")),
+        Mistake("divided by gamma", "the slide's gamma is a threshold on the eigenvalues; here gamma bounds "
+                "|sigma'|, so it multiplies: each step is at most gamma ||W_h||_2, and the condition for vanishing "
+                "reads ||W_h||_2 < 1/gamma.", _bound_with(how="(s / gamma)^l")),
+        Mistake("bounds added instead of multiplied", "the Jacobian over l steps is a PRODUCT of l step "
+                "Jacobians, and ||AB|| <= ||A|| ||B||: the bounds multiply, (gamma ||W_h||_2)^l, they do not add.",
+                _bound_with(how="l gamma s")),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# vanishing_condition_choice
+
+VANISHING_CONDITION_CHOICE = choice_exercise(
+    id="vanishing_condition_choice",
+    chapter=4,
+    summary="whether ||W_h||_2 < 1/gamma is necessary, sufficient, both or neither for the gradient to vanish.",
+    answer="D",
+    why="If ||W_h||_2 < 1/gamma, every step Jacobian has norm at most gamma ||W_h||_2 < 1, so the gradient sent "
+        "back l steps shrinks at least like (gamma ||W_h||_2)^l: it must vanish. The converse fails: the chapter's "
+        "trained character model has ||W_h||_2 well above 1 and yet its gradient vanishes, because the step "
+        "Jacobians change from step to step and their stretching directions need not line up.",
+    wrong=[
+        ("A", "necessary and sufficient", "half right: it is sufficient, since every step then shrinks the gradient. "
+         "But the chapter's trained character model has ||W_h||_2 well above 1, and its gradient 20 steps back "
+         "still vanished: a large W_h does not prevent vanishing."),
+        ("B", "necessary but not sufficient", "the other way round. Below 1/gamma every step Jacobian has norm "
+         "below 1 and the product MUST shrink, so the condition is a guarantee; and above it the gradient can "
+         "still vanish (the trained model does), so it is not necessary."),
+        ("C", "only the eigenvalues matter", "the eigenvalues are what guarantee nothing in the first steps: a "
+         "non-normal W_h with eigenvalues 0.9 and 0.8 can stretch a vector 4 times. The largest singular value "
+         "bounds every step's stretch, so ||W_h||_2 < 1/gamma is a guarantee of vanishing."),
+    ],
+)
+
+# ---------------------------------------------------------------------------------------------
 # gradient_norms_over_distance
 
 
@@ -310,4 +414,4 @@ GRADIENT_NORMS = Exercise(
     ),
 )
 
-EXERCISES_04 = (CLIP_GRAD_NORM, JACOBIAN_PRODUCT, GRADIENT_NORMS)
+EXERCISES_04 = (CLIP_GRAD_NORM, JACOBIAN_PRODUCT, JACOBIAN_NORM_BOUND, VANISHING_CONDITION_CHOICE, GRADIENT_NORMS)

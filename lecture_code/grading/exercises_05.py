@@ -3,8 +3,11 @@
 On top of the cases listed here come the concept cases of :mod:`.cases` (B = 1, n = 1, a stress case at
 realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
 
-One LSTM step; torch's stacked LSTM weights split into the lecture's names; one LSTM step's backward
-pass; one GRU step. W_· is hidden-to-hidden (n, n), U_· input-to-hidden (n, d), b_· a bias (n,), and a
+One LSTM step; torch's stacked LSTM weights split into the lecture's names; the number of parameters of
+an LSTM layer (derived, checked on many sizes); one LSTM step's backward pass; a multiple-choice question
+on the factor the cell's direct path puts on the gradient; one GRU step.
+
+W_· is hidden-to-hidden (n, n), U_· input-to-hidden (n, d), b_· a bias (n,), and a
 column-vector product W h is ``h @ W.T`` on batch-first rows. The cases use distinct sizes (n != d, so a
 transposed U_· fails on its shape), a square U_· (d = n, where a transpose is caught by its values
 only), B = 1 and a zero state. In the backward cases dh is never zero and dc is zero in one case and
@@ -27,6 +30,7 @@ from ..numpy_lstm import lstm_step as lstm_step_ref
 from ..numpy_lstm import lstm_step_backward as lstm_step_backward_ref
 from .cases import GRAD, PRE, scaled, size_cases
 from .checker import Case, Exercise, Mistake, shape_hints
+from .questions import choice_exercise, int_cases, validate_derived
 
 Params = dict[str, np.ndarray]
 
@@ -205,6 +209,54 @@ LSTM_PARAMS_FROM_TORCH = Exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
+# lstm_num_params
+
+
+def lstm_num_params(d: int, n: int) -> int:
+    """Four blocks (f, i, o and the candidate c~), each W_. (n x n), U_. (n x d) and b_. (n)."""
+    return 4 * (n * n + n * d + n)
+
+
+LSTM_NUM_PARAMS = Exercise(
+    id="lstm_num_params",
+    chapter=5,
+    signature="lstm_num_params(d, n)",
+    summary="Derive: the number of parameters of one LSTM layer in the lecture's equations (one bias per gate), "
+            "as a function of the input size d and the hidden size n.",
+    reference=lstm_num_params,
+    make_cases=int_cases(("d", "n"), [
+        ("", (3, 4)),
+        ("d = n", (5, 5)),
+        ("n = 1", (7, 1)),
+        ("d = 1", (1, 3)),
+        ("d > n", (9, 6)),
+        ("stress: Zaremba et al.'s large model", (1500, 1500)),
+        ("stress: a wide layer", (1024, 2048)),
+    ]),
+    arg_names=("d", "n"),
+    kind="scalar",
+    rtol=0.0,
+    atol=0.0,
+    validate=validate_derived,
+    mistakes=(
+        Mistake("candidate's block forgotten", "the candidate c~ has its own weights W_c, U_c and b_c, like the three "
+                "gates: four blocks in all.", lambda d, n: 3 * (n * n + n * d + n)),
+        Mistake("biases forgotten", "each of the four blocks has a bias b_. of n numbers.",
+                lambda d, n: 4 * (n * n + n * d)),
+        Mistake("torch's two biases", "the lecture has one bias per block; torch.nn.LSTM keeps two, bias_ih and "
+                "bias_hh, whose sum is the lecture's b_. (exercise 2), so torch's count is 4n larger. Count the "
+                "lecture's parameters.", lambda d, n: 4 * (n * n + n * d + 2 * n)),
+        Mistake("one block only", "n*n + n*d + n is a simple RNN's recurrent layer; the LSTM has that for each "
+                "of f, i, o and c~.", lambda d, n: n * n + n * d + n),
+        Mistake("d and n swapped", "d is the input size and n the hidden size: every W_. is n x n (it reads "
+                "h(t-1)) and every U_. is n x d (it reads x(t)).", lambda d, n: 4 * (d * d + d * n + d)),
+        Mistake("stacked weights read 4n", "torch stacks the four W_. into one (4n, n) matrix, but each W_. still "
+                "reads h(t-1), which has n entries, not 4n: 4n * n, not (4n) * (4n).",
+                lambda d, n: (4 * n) ** 2 + 4 * n * d + 4 * n),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
 # lstm_step_backward
 
 
@@ -289,6 +341,31 @@ LSTM_STEP_BACKWARD = Exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
+# lstm_cell_path_choice
+
+LSTM_CELL_PATH_CHOICE = choice_exercise(
+    id="lstm_cell_path_choice",
+    chapter=5,
+    summary="the factor by which the gradient is multiplied at each step along the cell's direct path "
+            "c(t-1) -> c(t).",
+    answer="A",
+    why="c(t) = f(t) * c(t-1) + i(t) * c~(t), so along the direct path dc(t)/dc(t-1) = diag(f(t)): no weight "
+        "matrix and no squashing derivative. Where the forget gates stay near 1 the gradient passes back over many "
+        "steps almost unchanged. (The other paths, through the gates and h(t-1), go through the weights as in a "
+        "vanilla RNN.)",
+    wrong=[
+        ("B", "the vanilla RNN's factor", "a squashing derivative times a weight matrix is the shape of the simple "
+         "RNN's step Jacobian, diag(1 - h(t)**2) W_h. The cell is updated by ADDITION, c(t) = f * c(t-1) + i * "
+         "c~(t), and c(t-1) is not inside the tanh of c~(t): on the direct path there is no weight matrix and no "
+         "tanh."),
+        ("C", "the input gate", "the input gate scales the NEW content c~(t); c(t-1) enters c(t) only through "
+         "f(t) * c(t-1)."),
+        ("D", "the path to the output", "o(t) * tanh'(c(t)) is the factor from c(t) to h(t) = o * tanh c(t): the "
+         "path from the cell to the hidden state, not from one cell to the next."),
+    ],
+)
+
+# ---------------------------------------------------------------------------------------------
 # gru_step
 
 
@@ -355,4 +432,4 @@ GRU_STEP = Exercise(
     ),
 )
 
-EXERCISES_05 = (LSTM_STEP, LSTM_PARAMS_FROM_TORCH, LSTM_STEP_BACKWARD, GRU_STEP)
+EXERCISES_05 = (LSTM_STEP, LSTM_PARAMS_FROM_TORCH, LSTM_NUM_PARAMS, LSTM_STEP_BACKWARD, LSTM_CELL_PATH_CHOICE, GRU_STEP)

@@ -13,6 +13,9 @@ row, a row of length 1, unsorted lengths, padding that holds junk (which no dire
 fails on its shape) and d == n (so that it fails on its values too), h0 given, None and left out.
 Each known mistake is written as the wrong code a learner would write; every pair of them gives different
 results on some case, so a hint always names one mistake.
+
+Two questions ask for reasoning: a multiple-choice one on why a bidirectional RNN cannot be a language model,
+and the number of parameters of a stacked bidirectional RNN (derived, checked on many sizes).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..numpy_deep_rnn import stacked_rnn_forward as stacked_rnn_forward_ref
 from ..numpy_rnn import rnn_step
 from .cases import PRE, lengths_below, scaled, size_cases
 from .checker import Case, Exercise, Mistake, shape_hints
+from .questions import choice_exercise, int_cases, validate_derived
 
 
 def _params(rng: np.random.Generator, d: int, n: int) -> dict[str, np.ndarray]:
@@ -179,6 +183,86 @@ BIRNN_FORWARD = Exercise(
 )
 
 # ---------------------------------------------------------------------------------------------
+# birnn_lm_choice
+
+BIRNN_LM_CHOICE = choice_exercise(
+    id="birnn_lm_choice",
+    chapter=6,
+    summary="why a bidirectional RNN cannot be used as a language model.",
+    answer="B",
+    why="A language model predicts x(t+1) from x(1), ..., x(t) only. The backward state at t has read x(t+1), "
+        "..., x(T): trained to predict x(t+1), the model copies it from there (the chapter measured a perplexity "
+        "close to 1), and when it generates, the words to the right do not exist yet.",
+    wrong=[
+        ("A", "too many parameters", "size is not the problem: the chapter's bidirectional tagger has FEWER "
+         "parameters than its unidirectional twin. A bidirectional language model fails because of what its "
+         "backward half reads, not because of how big it is."),
+        ("C", "BPTT cannot run through the backward RNN", "the backward RNN is an ordinary RNN run over the "
+         "reversed sequence, and BPTT goes through it like through any RNN (autograd trains "
+         "nn.RNN(bidirectional=True) without trouble)."),
+        ("D", "its perplexity would be too high", "the opposite: trained as a language model its perplexity falls "
+         "close to 1, because its backward state has read the very word it must predict. It fails only when it "
+         "is used, left to right, where nothing after x(t) is there to copy."),
+    ],
+)
+
+# ---------------------------------------------------------------------------------------------
+# stacked_birnn_num_params
+
+
+def stacked_birnn_num_params(d: int, n: int, L: int) -> int:
+    """L bidirectional layers of simple RNNs with n units per direction. Each direction of layer 1 has W_h (n x n),
+    W_e (n x d) and b_1 (n); each direction of a layer above reads the 2n-wide concatenated states of the layer
+    below, so its W_e is n x 2n."""
+    return 2 * (n * n + n * d + n) + (L - 1) * 2 * (n * n + n * 2 * n + n)
+
+
+def _stacked_count(d: int, n: int, L: int, *, upper_input: str = "2n", directions: int = 2, biases: int = 1) -> int:
+    """The count with one thing changed from the reference by a keyword (the defaults give the right answer)."""
+    upper = {"2n": 2 * n, "n": n, "d": d}[upper_input]
+    return directions * ((n * n + n * d + biases * n) + (L - 1) * (n * n + n * upper + biases * n))
+
+
+STACKED_BIRNN_NUM_PARAMS = Exercise(
+    id="stacked_birnn_num_params",
+    chapter=6,
+    signature="stacked_birnn_num_params(d, n, L)",
+    summary="Derive: the number of parameters of L stacked bidirectional simple-RNN layers with n units per "
+            "direction (W_h, W_e, b_1 per direction and layer) over inputs of size d.",
+    reference=stacked_birnn_num_params,
+    make_cases=int_cases(("d", "n", "L"), [
+        ("", (3, 6, 2)),
+        ("one layer", (4, 5, 1)),
+        ("three layers", (7, 4, 3)),
+        ("d = n", (5, 5, 2)),
+        ("n = 1", (2, 1, 3)),
+        ("", (6, 3, 4)),
+        ("stress", (300, 512, 4)),
+        ("stress: 8 layers", (1024, 1024, 8)),
+    ]),
+    arg_names=("d", "n", "L"),
+    kind="scalar",
+    rtol=0.0,
+    atol=0.0,
+    validate=validate_derived,
+    mistakes=(
+        Mistake("upper layers read n, not 2n", "a layer above the first reads the concatenated state [h->; h<-] "
+                "of the layer below, which has 2n entries: its W_e is n x 2n in each direction.",
+                lambda d, n, L: _stacked_count(d, n, L, upper_input="n")),
+        Mistake("one direction only", "each bidirectional layer holds two RNNs with SEPARATE weights, one per "
+                "direction: count every layer twice.", lambda d, n, L: _stacked_count(d, n, L, directions=1)),
+        Mistake("every layer reads d", "only the first layer reads the input x(t), of size d; every layer above "
+                "reads the states of the layer below, of size 2n.",
+                lambda d, n, L: _stacked_count(d, n, L, upper_input="d")),
+        Mistake("torch's two biases", "the simple RNN here has one bias b_1 per direction and layer; torch keeps "
+                "two (bias_ih and bias_hh) whose sum is b_1. Count the lecture's parameters.",
+                lambda d, n, L: _stacked_count(d, n, L, biases=2)),
+        Mistake("biases forgotten", "every direction of every layer has its bias b_1, of n numbers.",
+                lambda d, n, L: _stacked_count(d, n, L, biases=0)),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
 # stacked_rnn_forward
 
 
@@ -318,4 +402,4 @@ STACKED_RNN_FORWARD = Exercise(
     ),
 )
 
-EXERCISES_06 = (BIRNN_FORWARD, STACKED_RNN_FORWARD)
+EXERCISES_06 = (BIRNN_FORWARD, BIRNN_LM_CHOICE, STACKED_RNN_FORWARD, STACKED_BIRNN_NUM_PARAMS)
