@@ -17,6 +17,7 @@ book: $(STAMP) vendor
 
 test: $(STAMP)
 	$(BIN)/ruff check lecture_code tests scripts benchmarks conftest.py
+	if [ -x $(BIN)/actionlint ] || [ "$$(uname -sm)" != "Darwin x86_64" ]; then $(BIN)/actionlint .github/workflows/*.yml; else echo "actionlint: no wheel for Intel macOS, workflows not checked"; fi
 	$(BIN)/python scripts/stamp_colab.py --check
 	$(BIN)/python -m lecture_code.grading generate --check
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env \

@@ -63,8 +63,8 @@ def test_every_notebook_carries_the_same_colab_cells():
         nb = json.loads(path.read_text(encoding="utf-8"))
         rel = path.relative_to(ROOT).as_posix()
         assert stamp.stamp(nb, rel, url, branch) is nb, f"{rel} is not stamped; run `make stamp`"
-        badge, setup = nb["cells"][:2]
-        assert f"/blob/{branch}/{rel})" in "".join(badge["source"])
+        *badge, setup = nb["cells"][: len(stamp.stamped_cells(rel, url, branch))]  # no badge while url is ""
+        assert not url or f"/blob/{branch}/{rel})" in "".join(badge[0]["source"])
         setups.add("".join(setup["source"]))
     assert len(setups) == 1, "the setup cell differs between notebooks"
     assert url in setups.pop()
@@ -72,6 +72,8 @@ def test_every_notebook_carries_the_same_colab_cells():
 
 def test_repository_url_lives_only_in_config():
     url, _ = _load_stamp().repository()
+    if not url:
+        pytest.skip('the book is not published yet (repository url: "")')
     for path in [*ROOT.glob("*.md"), *ROOT.glob("lecture_code/**/*.py"), *ROOT.glob("scripts/*.py")]:
         if path.name != "README.md":
             assert url not in path.read_text(encoding="utf-8"), f"{path} repeats the repository URL"
