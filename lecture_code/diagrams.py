@@ -421,7 +421,7 @@ ALT = {
         "The GRU cell at step t, as torch.nn.GRU computes it. Across the top, the hidden state runs from h(t−1) "
         "to h(t): it is multiplied element-wise by 1 − u(t), and u(t) ⊙ h̃(t) is added to it. From h(t−1) and the "
         "input x(t), sigmoid layers compute the update gate u(t) and the reset gate r(t); the reset gate "
-        "multiplies W_h h(t−1) + b_rh, and a tanh layer of that and x(t) gives the candidate h̃(t)."
+        "multiplies W_c h(t−1) + b_rc, and a tanh layer of that and x(t) gives the candidate h̃(t)."
     ),
     "bidirectional": (
         "A bidirectional RNN over the four words 'movie was terribly exciting'. A forward RNN reads them left to "
@@ -618,7 +618,7 @@ def gru_cell() -> str:
     u = c.box(260, yg, r"$\sigma$", "layer", w=56, h=36)
     r = c.box(370, yg, r"$\sigma$", "layer", w=56, h=36)
     cand = c.box(570, yg, r"$\tanh$", "layer", w=60, h=36)
-    wh = c.box(460, 310, r"$\mathbf{W}_h$", "layer", w=56, h=30, size=17)
+    wh = c.box(460, 310, r"$\mathbf{W}_c$", "layer", w=56, h=30, size=17)
     c.dot(140, yt, "blue")
     c.line([(140, yt), (140, yb), (570, yb), cand.bottom], "blue")
     for box in (u, r, wh):
@@ -640,8 +640,8 @@ def gru_cell() -> str:
     equations = [
         r"$\mathbf{u}^{(t)} = \sigma(\mathbf{W}_u\,\mathbf{h}^{(t-1)} + \mathbf{U}_u\,\mathbf{x}^{(t)} + "
         r"\mathbf{b}_u)$, and likewise $\mathbf{r}^{(t)}$",
-        r"$\tilde{\mathbf{h}}^{(t)} = \tanh(\mathbf{U}_h\,\mathbf{x}^{(t)} + \mathbf{b}_h + "
-        r"\mathbf{r}^{(t)} \odot (\mathbf{W}_h\,\mathbf{h}^{(t-1)} + \mathbf{b}_{rh}))$",
+        r"$\tilde{\mathbf{h}}^{(t)} = \tanh(\mathbf{U}_c\,\mathbf{x}^{(t)} + \mathbf{b}_c + "
+        r"\mathbf{r}^{(t)} \odot (\mathbf{W}_c\,\mathbf{h}^{(t-1)} + \mathbf{b}_{rc}))$",
         r"$\mathbf{h}^{(t)} = (1 - \mathbf{u}^{(t)}) \odot \mathbf{h}^{(t-1)} + "
         r"\mathbf{u}^{(t)} \odot \tilde{\mathbf{h}}^{(t)}$",
     ]

@@ -155,7 +155,7 @@ class ScratchLSTM(_GatedCell):
 class ScratchGRU(_GatedCell):
     """The GRU written with torch ops (equations in :mod:`lecture_code.numpy_lstm`); state h (B, n).
 
-    ``W`` (3n, n), ``U`` (3n, d) and ``b`` (3n,) stack the rows of (u, r, h̃), the order ``GRU_GATES``; ``b_rh``
+    ``W`` (3n, n), ``U`` (3n, d) and ``b`` (3n,) stack the rows of (u, r, h̃), the order ``GRU_GATES``; ``b_rc``
     (n,) is the bias inside the reset gate's product. Weights start uniform in ±1/sqrt(n), biases at 0.
     """
 
@@ -163,7 +163,7 @@ class ScratchGRU(_GatedCell):
 
     def __init__(self, d: int, n: int) -> None:
         super().__init__(d, n)
-        self.b_rh = nn.Parameter(torch.zeros(n))
+        self.b_rc = nn.Parameter(torch.zeros(n))
 
     def init_state(self, B: int) -> torch.Tensor:
         """The zero state h(0): (B, n)."""
@@ -172,9 +172,9 @@ class ScratchGRU(_GatedCell):
     def _cell(self, a: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step from a = U x(t) + b (B, 3n)."""
         a_u, a_r, a_h = a.chunk(3, dim=1)
-        w_u, w_r, w_h = (h @ self.W.T).chunk(3, dim=1)  # W_u h, W_r h, W_h h from one product
+        w_u, w_r, w_c = (h @ self.W.T).chunk(3, dim=1)  # W_u h, W_r h, W_c h from one product
         u, r = torch.sigmoid(a_u + w_u), torch.sigmoid(a_r + w_r)
-        h_tilde = torch.tanh(a_h + r * (w_h + self.b_rh))
+        h_tilde = torch.tanh(a_h + r * (w_c + self.b_rc))
         h = (1 - u) * h + u * h_tilde
         return h, h
 

@@ -14,7 +14,7 @@ The GRU, in ``torch.nn.GRU``'s formulation with lecture-style names (u the updat
 
     u(t) = σ(W_u h(t-1) + U_u x(t) + b_u)
     r(t) = σ(W_r h(t-1) + U_r x(t) + b_r)
-    h̃(t) = tanh(U_h x(t) + b_h + r(t) ⊙ (W_h h(t-1) + b_rh))
+    h̃(t) = tanh(U_c x(t) + b_c + r(t) ⊙ (W_c h(t-1) + b_rc))
     h(t) = (1 - u(t)) ⊙ h(t-1) + u(t) ⊙ h̃(t)
 
 Arrays are batch-first: x_t is (B, d), h and c are (B, n), so a product W h becomes ``h @ W.T``.
@@ -24,7 +24,7 @@ the order (i, f, g, o), where its g is our c̃: ``weight_ih_l0`` (4n, d) = [U_i;
 (4n, n) = [W_i; W_f; W_c; W_o], and two biases (4n,) whose SUM is the lecture's b. ``torch.nn.GRU`` stacks
 (r, z, n), where its n is our h̃ and z = 1 - u is a "keep the old state" gate: since σ(-a) = 1 - σ(a), z's
 weights and its two biases are exactly the negation of u's. In the r and z blocks only the sum of
-``bias_ih`` and ``bias_hh`` matters; in the n block ``bias_ih`` is b_h and ``bias_hh`` is b_rh (inside r ⊙ ·).
+``bias_ih`` and ``bias_hh`` matters; in the n block ``bias_ih`` is b_c and ``bias_hh`` is b_rc (inside r ⊙ ·).
 Only :func:`lstm_params_from_torch`, :func:`lstm_params_to_torch`, :func:`gru_params_from_torch` and
 :func:`gru_params_to_torch` read or write this layout (through ``TORCH_LSTM_GATES`` and ``TORCH_GRU_GATES``).
 
@@ -46,11 +46,11 @@ if TYPE_CHECKING:  # torch is imported inside the functions that need it, so thi
 Params = dict[str, np.ndarray]
 
 LSTM_GATES = ("f", "i", "o", "c")  # the lecture's order; the fused code stacks the gates' rows this way
-GRU_GATES = ("u", "r", "h")
+GRU_GATES = ("u", "r", "c")
 LSTM_PARAM_NAMES = tuple(f"{m}_{g}" for g in LSTM_GATES for m in ("W", "U", "b"))
-GRU_PARAM_NAMES = (*(f"{m}_{g}" for g in GRU_GATES for m in ("W", "U", "b")), "b_rh")
+GRU_PARAM_NAMES = (*(f"{m}_{g}" for g in GRU_GATES for m in ("W", "U", "b")), "b_rc")
 TORCH_LSTM_GATES = ("i", "f", "c", "o")  # torch.nn.LSTM's row blocks (i, f, g, o)
-TORCH_GRU_GATES = ("r", "u", "h")  # torch.nn.GRU's row blocks (r, z, n), with z = 1 - u stored negated
+TORCH_GRU_GATES = ("r", "u", "c")  # torch.nn.GRU's row blocks (r, z, n), with z = 1 - u stored negated
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -77,7 +77,7 @@ def _sizes(params: Params, names: tuple[str, ...], gates: tuple[str, ...]) -> tu
         raise ValueError(f"U_{gates[0]} must be an (n, d) matrix, got shape {U}")
     n, d = U
     expected = {f"{m}_{g}": s for g in gates for m, s in (("W", (n, n)), ("U", (n, d)), ("b", (n,)))}
-    expected |= {k: (n,) for k in names if k not in expected}  # the GRU's b_rh
+    expected |= {k: (n,) for k in names if k not in expected}  # the GRU's b_rc
     for k, shape in expected.items():
         if np.shape(params[k]) != shape:
             raise ValueError(f"{k} must have shape {shape} (n={n}, d={d}), got {np.shape(params[k])}")
@@ -280,7 +280,7 @@ def lstm_backward(
 
 
 def init_gru_params(d: int, n: int, rng: np.random.Generator) -> Params:
-    """Random float64 GRU parameters (keys W_u U_u b_u W_r U_r b_r W_h U_h b_h b_rh): weights uniform in
+    """Random float64 GRU parameters (keys W_u U_u b_u W_r U_r b_r W_c U_c b_c b_rc): weights uniform in
     ±1/sqrt(n) as ``torch.nn.GRU`` draws them, biases 0."""
     bound = 1.0 / np.sqrt(n)
     params = {}
@@ -288,7 +288,7 @@ def init_gru_params(d: int, n: int, rng: np.random.Generator) -> Params:
         params[f"W_{g}"] = rng.uniform(-bound, bound, size=(n, n))
         params[f"U_{g}"] = rng.uniform(-bound, bound, size=(n, d))
         params[f"b_{g}"] = np.zeros(n)
-    params["b_rh"] = np.zeros(n)
+    params["b_rc"] = np.zeros(n)
     return params
 
 
@@ -298,7 +298,7 @@ def gru_step(x_t: np.ndarray, h_prev: np.ndarray, params: Params) -> np.ndarray:
     _sizes(p, GRU_PARAM_NAMES, GRU_GATES)
     u = sigmoid(h_prev @ p["W_u"].T + x_t @ p["U_u"].T + p["b_u"])
     r = sigmoid(h_prev @ p["W_r"].T + x_t @ p["U_r"].T + p["b_r"])
-    h_tilde = np.tanh(x_t @ p["U_h"].T + p["b_h"] + r * (h_prev @ p["W_h"].T + p["b_rh"]))
+    h_tilde = np.tanh(x_t @ p["U_c"].T + p["b_c"] + r * (h_prev @ p["W_c"].T + p["b_rc"]))
     return (1.0 - u) * h_prev + u * h_tilde
 
 
@@ -348,7 +348,7 @@ def lstm_params_to_torch(params: Params) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def gru_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any, bias_hh: Any) -> Params:
     """Lecture-named GRU params from torch's stacked (r, z, n) arrays: weight_ih (3n, d), weight_hh (3n, n),
-    bias_ih and bias_hh (3n,). u's weights and bias are z's negated; b_h = bias_ih's n block, b_rh = bias_hh's."""
+    bias_ih and bias_hh (3n,). u's weights and bias are z's negated; b_c = bias_ih's n block, b_rc = bias_hh's."""
     w_ih, w_hh, b_ih, b_hh = _torch_blocks(weight_ih, weight_hh, bias_ih, bias_hh, 3)
     n = w_hh.shape[1]
     rows = {g: slice(k * n, (k + 1) * n) for k, g in enumerate(TORCH_GRU_GATES)}
@@ -357,17 +357,17 @@ def gru_params_from_torch(weight_ih: Any, weight_hh: Any, bias_ih: Any, bias_hh:
     for g in GRU_GATES:
         sign = -1.0 if g == "u" else 1.0
         params |= {f"W_{g}": sign * w_hh[rows[g]], f"U_{g}": sign * w_ih[rows[g]], f"b_{g}": sign * b[rows[g]]}
-    params["b_rh"] = b_hh[rows["h"]].copy()
+    params["b_rc"] = b_hh[rows["c"]].copy()
     return params
 
 
 def gru_params_to_torch(params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(weight_ih (3n, d), weight_hh (3n, n), bias_ih (3n,), bias_hh (3n,)) in torch's (r, z, n) order, z = -u.
-    bias_hh is zero except its n block, which is b_rh."""
+    bias_hh is zero except its n block, which is b_rc."""
     _sizes(params, GRU_PARAM_NAMES, GRU_GATES)
     negated = {k: -v if k.endswith("_u") else v for k, v in params.items()}
     W, U, b = _stack(negated, TORCH_GRU_GATES)
-    return U, W, b, np.concatenate([np.zeros_like(b[: -len(params["b_rh"])]), params["b_rh"]])
+    return U, W, b, np.concatenate([np.zeros_like(b[: -len(params["b_rc"])]), params["b_rc"]])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 An RNN run over a padded batch gives hidden states H (B, T, n), one row h(t) per token. Then:
 
-- a **tagger** scores every token: scores(t) = W_o h(t) + b_o, with W_o : K x n and b_o : K for K tags,
-  batch-first ``H @ W_o.T + b_o``; it is trained with the cross-entropy averaged over the REAL tokens
+- a **tagger** scores every token: scores(t) = U h(t) + b_2, with U : K x n and b_2 : K for K tags,
+  batch-first ``H @ U.T + b_2``; it is trained with the cross-entropy averaged over the REAL tokens
   only (:func:`masked_mean_loss`);
 - a **sentence classifier** first pools the hidden states into one vector per sentence: the final
   hidden state, or the element-wise max or mean over the sentence (:func:`pool_hidden_states`);
@@ -26,22 +26,22 @@ from .numpy_rnn import log_softmax
 POOL_MODES = ("last", "max", "mean")
 
 
-def tagger_logits(H: np.ndarray, W_o: np.ndarray, b_o: np.ndarray) -> np.ndarray:
-    """Per-token tag scores W_o h(t) + b_o (scores, not probabilities).
+def tagger_logits(H: np.ndarray, U: np.ndarray, b_2: np.ndarray) -> np.ndarray:
+    """Per-token tag scores U h(t) + b_2 (scores, not probabilities).
 
     Args:
         H: (B, T, n) hidden states.
-        W_o: (K, n) output weights, one row per tag.
-        b_o: (K,) output bias.
+        U: (K, n) output weights, one row per tag.
+        b_2: (K,) output bias.
 
     Returns:
-        (B, T, K) scores ``H @ W_o.T + b_o``.
+        (B, T, K) scores ``H @ U.T + b_2``.
     """
-    H, W_o, b_o = np.asarray(H), np.asarray(W_o), np.asarray(b_o)
-    if H.ndim != 3 or W_o.ndim != 2 or b_o.shape != (W_o.shape[0],) or W_o.shape[1] != H.shape[-1]:
-        raise ValueError(f"expected H (B, T, n), W_o (K, n) and b_o (K,), got shapes {H.shape}, {W_o.shape} and "
-                         f"{b_o.shape}")
-    return H @ W_o.T + b_o
+    H, U, b_2 = np.asarray(H), np.asarray(U), np.asarray(b_2)
+    if H.ndim != 3 or U.ndim != 2 or b_2.shape != (U.shape[0],) or U.shape[1] != H.shape[-1]:
+        raise ValueError(f"expected H (B, T, n), U (K, n) and b_2 (K,), got shapes {H.shape}, {U.shape} and "
+                         f"{b_2.shape}")
+    return H @ U.T + b_2
 
 
 def _check_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Sequence tagging with an RNN: one label per token (part-of-speech tags, named-entity BIO tags).
 
 The lecture's picture: the RNN reads the sentence and at every step a linear layer turns h(t) into
-scores for the K tags, scores(t) = W_o h(t) + b_o (``head``; as in :mod:`lecture_code.numpy_tagging`).
+scores for the K tags, scores(t) = U h(t) + b_2 (``head``; as in :mod:`lecture_code.numpy_tagging`).
 A batch is padded to its longest sentence and the RNN runs on a *packed* sequence, so every sentence
 stops at its own last token: padding never touches a real hidden state, nor the backward pass of a
 bidirectional RNN, which starts at each sentence's real end. Losses and metrics count real tokens only.
@@ -79,11 +79,11 @@ def _check_lengths(ids: torch.Tensor, lengths: torch.Tensor | np.ndarray) -> tor
 
 
 class SequenceTagger(nn.Module):
-    """An RNN tagger: scores(t) = W_o h(t) + b_o for every token.
+    """An RNN tagger: scores(t) = U h(t) + b_2 for every token.
 
     V words (id 0 is ``<pad>``), embedding size d, hidden size n (per direction), K tags; cell ``"lstm"``,
     ``"rnn"`` (tanh) or ``"gru"``; ``bidirectional`` concatenates a right-to-left RNN, so h(t) is (2n,).
-    ``forward(ids (B, T), lengths (B,))`` -> logits (B, T, K); rows at padding hold b_o only (masked later).
+    ``forward(ids (B, T), lengths (B,))`` -> logits (B, T, K); rows at padding hold b_2 only (masked later).
     """
 
     def __init__(self, V: int, d: int, n: int, K: int, cell: str = "lstm", bidirectional: bool = False) -> None:

@@ -31,7 +31,7 @@ LABELS = {
                   r"$\mathbf{c}^{(t-1)}$", r"$\mathbf{c}^{(t)}$", h("t-1"), h("t"), r"$\mathbf{x}^{(t)}$", r"$\sigma$",
                   r"$\tanh$", r"$\odot$", "+"],
     "gru_cell": [r"$\mathbf{u}^{(t)}$", r"$\mathbf{r}^{(t)}$", r"$\tilde{\mathbf{h}}^{(t)}$", h("t-1"), h("t"),
-                 r"$\mathbf{x}^{(t)}$", r"$1 - \mathbf{u}^{(t)}$", r"$\mathbf{W}_h$", r"$\tanh$", r"$\sigma$"],
+                 r"$\mathbf{x}^{(t)}$", r"$1 - \mathbf{u}^{(t)}$", r"$\mathbf{W}_c$", r"$\tanh$", r"$\sigma$"],
     "bidirectional": [*(h(str(t)) for t in range(1, 5)), "movie", "was", "terribly", "exciting", "forward RNN",
                       "backward RNN"],
     "stacked": [*(h(str(t), str(i)) for t in range(1, 5) for i in range(1, 4)), r"$\mathbf{x}^{(1)}$", "layer 3"],
@@ -44,7 +44,7 @@ PHRASES = {
     "teacher_forcing_vs_generation": ["teacher forcing", "prompt", "never fed back"],
     "bptt_paths": ["sum"],
     "lstm_cell": [r"$\mathbf{W}_f$", r"$\mathbf{U}_f$", "cell state"],
-    "gru_cell": [r"$\mathbf{b}_{rh}$", r"$\mathbf{U}_u$"],
+    "gru_cell": [r"$\mathbf{b}_{rc}$", r"$\mathbf{U}_u$"],
     "bidirectional": ["separate weights"],
     "stacked": [r"$\text{RNN}_i$"],
     "residual_stacked": ["skip connection"],
@@ -170,7 +170,7 @@ def test_gru_uses_the_names_of_numpy_lstm():
     from lecture_code import numpy_lstm
 
     doc = numpy_lstm.__doc__
-    for name in ("u(t) = σ(W_u", "r(t) = σ(W_r", "h̃(t) = tanh(U_h x(t) + b_h + r(t) ⊙ (W_h h(t-1) + b_rh))"):
+    for name in ("u(t) = σ(W_u", "r(t) = σ(W_r", "h̃(t) = tanh(U_c x(t) + b_c + r(t) ⊙ (W_c h(t-1) + b_rc))"):
         assert name in doc
 
 

@@ -31,60 +31,60 @@ ALL_3 = ["tagger_logits", "masked_mean_loss", "pool_hidden_states", "pooling_cho
 # ----- wrong
 
 
-def tag_einsum_untransposed(H, W_o, b_o):
-    return np.einsum("btn,nk->btk", H, W_o) + b_o
+def tag_einsum_untransposed(H, U, b_2):
+    return np.einsum("btn,nk->btk", H, U) + b_2
 
 
-def tag_loop_no_bias(H, W_o, b_o):
+def tag_loop_no_bias(H, U, b_2):
     B, T, _ = H.shape
-    out = np.zeros((B, T, W_o.shape[0]))
+    out = np.zeros((B, T, U.shape[0]))
     for b in range(B):
         for t in range(T):
-            out[b, t] = W_o @ H[b, t]
+            out[b, t] = U @ H[b, t]
     return out
 
 
-def tag_probabilities(H, W_o, b_o):
-    s = np.tensordot(H, W_o, axes=([2], [1])) + b_o
+def tag_probabilities(H, U, b_2):
+    s = np.tensordot(H, U, axes=([2], [1])) + b_2
     e = np.exp(s)
     return e / e.sum(axis=2, keepdims=True)
 
 
-def tag_log_probabilities(H, W_o, b_o):
-    s = H @ W_o.T + b_o
+def tag_log_probabilities(H, U, b_2):
+    s = H @ U.T + b_2
     return s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))
 
 
-def tag_squashed(H, W_o, b_o):
-    return np.tanh(np.einsum("btn,kn->btk", H, W_o) + b_o)
+def tag_squashed(H, U, b_2):
+    return np.tanh(np.einsum("btn,kn->btk", H, U) + b_2)
 
 
-def tag_final_state(H, W_o, b_o):
+def tag_final_state(H, U, b_2):
     h_T = H[:, H.shape[1] - 1, :]
-    return np.einsum("bn,kn->bk", h_T, W_o) + b_o
+    return np.einsum("bn,kn->bk", h_T, U) + b_2
 
 
-def tag_predicted_ids(H, W_o, b_o):
-    return np.argmax(np.matmul(H, W_o.T) + b_o[None, None, :], axis=2)
+def tag_predicted_ids(H, U, b_2):
+    return np.argmax(np.matmul(H, U.T) + b_2[None, None, :], axis=2)
 
 
 # ----- correct
 
 
-def tag_einsum(H, W_o, b_o):
-    return np.einsum("btn,kn->btk", H, W_o) + b_o
+def tag_einsum(H, U, b_2):
+    return np.einsum("btn,kn->btk", H, U) + b_2
 
 
-def tag_flatten(H, W_o, b_o):
+def tag_flatten(H, U, b_2):
     B, T, n = H.shape
-    return (H.reshape(B * T, n) @ W_o.T + b_o).reshape(B, T, -1)
+    return (H.reshape(B * T, n) @ U.T + b_2).reshape(B, T, -1)
 
 
-def tag_loops(H, W_o, b_o):
-    out = np.empty((*H.shape[:2], len(b_o)))
+def tag_loops(H, U, b_2):
+    out = np.empty((*H.shape[:2], len(b_2)))
     for b in range(H.shape[0]):
         for t in range(H.shape[1]):
-            out[b, t] = W_o @ H[b, t] + b_o
+            out[b, t] = U @ H[b, t] + b_2
     return out
 
 
@@ -432,7 +432,7 @@ def pooling_padding():
 
 
 WRONG = [
-    ("tagger_logits", tag_einsum_untransposed, "W_o not transposed"),
+    ("tagger_logits", tag_einsum_untransposed, "U not transposed"),
     ("tagger_logits", tag_loop_no_bias, "missing bias"),
     ("tagger_logits", tag_probabilities, "softmax probabilities returned as scores"),
     ("tagger_logits", tag_log_probabilities, "log-softmax returned"),
@@ -505,7 +505,7 @@ def test_tagger_cases_have_distinct_sizes_B_1_T_1_and_a_square_W_o() -> None:
     cases = [c.args for c in EXERCISES["tagger_logits"].cases()]
     assert all(H.shape[2] == W.shape[1] and W.shape[0] == b.shape[0] for H, W, b in cases)
     assert any(H.shape[0] == 1 for H, _, _ in cases) and any(H.shape[1] == 1 for H, _, _ in cases)
-    assert sum(W.shape[0] == W.shape[1] for _, W, _ in cases) == 1, "one square W_o, so 'H @ W_o' returns values"
+    assert sum(W.shape[0] == W.shape[1] for _, W, _ in cases) == 1, "one square U, so 'H @ U' returns values"
     assert all(len(set(H.shape)) == 3 for H, _, _ in cases)
 
 
@@ -566,7 +566,7 @@ def test_cases_are_seeded_and_float64(exercise: str) -> None:
 
 def test_transposed_W_o_gets_the_shape_message_or_hint() -> None:
     result = quiet_check("tagger_logits", tag_einsum_untransposed)
-    assert result.status is Status.ERROR and "W_o.T" in (result.hint or "")
+    assert result.status is Status.ERROR and "U.T" in (result.hint or "")
 
 
 def test_loss_overflow_reports_nan_on_the_large_logits_case() -> None:

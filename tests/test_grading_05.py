@@ -280,7 +280,7 @@ def _bw(**wrong) -> Callable[..., Any]:
 # ----- wrong (the correct one is gru(), with its defaults)
 
 
-def gru(x, h, p, *, torch_mix=False, r_on_input=False, r_before=False, no_r=False, tanh_u=False, drop_b_rh=False):
+def gru(x, h, p, *, torch_mix=False, r_on_input=False, r_before=False, no_r=False, tanh_u=False, drop_b_rc=False):
     """A learner's GRU step, written with the gates fused into one matmul for u and r."""
     def lin(a, M):
         return np.einsum("bk,jk->bj", a, M)
@@ -289,13 +289,13 @@ def gru(x, h, p, *, torch_mix=False, r_on_input=False, r_before=False, no_r=Fals
         + np.concatenate([p["b_u"], p["b_r"]])
     a_u, a_r = np.split(ur, 2, axis=1)
     u, r = (np.tanh(a_u) if tanh_u else sigmoid(a_u)), sigmoid(a_r)
-    b_rh = 0.0 if drop_b_rh else p["b_rh"]
+    b_rc = 0.0 if drop_b_rc else p["b_rc"]
     r_in, r_h = (r, 1.0) if r_on_input else (1.0, 1.0 if no_r else r)
     if r_before:
-        hh = lin(r * h, p["W_h"]) + b_rh
+        hh = lin(r * h, p["W_c"]) + b_rc
     else:
-        hh = r_h * (lin(h, p["W_h"]) + b_rh)
-    h_tilde = np.tanh(r_in * (lin(x, p["U_h"]) + p["b_h"]) + hh)
+        hh = r_h * (lin(h, p["W_c"]) + b_rc)
+    h_tilde = np.tanh(r_in * (lin(x, p["U_c"]) + p["b_c"]) + hh)
     return u * h + (1 - u) * h_tilde if torch_mix else h + u * (h_tilde - h)
 
 
@@ -309,7 +309,7 @@ def _gru(**wrong) -> Callable[..., Any]:
 def gru_no_transpose(x, h, p):
     u = sigmoid(h @ p["W_u"] + x @ p["U_u"] + p["b_u"])
     r = sigmoid(h @ p["W_r"] + x @ p["U_r"] + p["b_r"])
-    h_tilde = np.tanh(x @ p["U_h"] + p["b_h"] + r * (h @ p["W_h"] + p["b_rh"]))
+    h_tilde = np.tanh(x @ p["U_c"] + p["b_c"] + r * (h @ p["W_c"] + p["b_rc"]))
     return (1 - u) * h + u * h_tilde
 
 
@@ -318,7 +318,7 @@ def gru_column_vectors(x, h, p):
     for xb, hb in zip(x, h, strict=True):
         u = 1 / (1 + np.exp(-(p["W_u"] @ hb + p["U_u"] @ xb + p["b_u"])))
         r = 1 / (1 + np.exp(-(p["W_r"] @ hb + p["U_r"] @ xb + p["b_r"])))
-        h_tilde = np.tanh(p["U_h"] @ xb + p["b_h"] + r * (p["W_h"] @ hb + p["b_rh"]))
+        h_tilde = np.tanh(p["U_c"] @ xb + p["b_c"] + r * (p["W_c"] @ hb + p["b_rc"]))
         out.append((1 - u) * hb + u * h_tilde)
     return np.array(out)
 
@@ -437,7 +437,7 @@ WRONG = [
     ("gru_step", _gru(r_before=True), "reset applied before the matmul"),
     ("gru_step", _gru(no_r=True), "reset gate missing"),
     ("gru_step", _gru(tanh_u=True), "tanh on the update gate"),
-    ("gru_step", _gru(drop_b_rh=True), "b_rh dropped"),
+    ("gru_step", _gru(drop_b_rc=True), "b_rc dropped"),
     ("gru_step", gru_no_transpose, "weights not transposed"),
 ]
 
@@ -513,10 +513,10 @@ def test_gru_step_cases_match_torch_gru_cell() -> None:
         n, d = p["U_u"].shape
         cell = torch.nn.GRUCell(d, n, dtype=torch.float64)
         with torch.no_grad():  # torch's order (r, z, n)
-            cell.weight_hh.copy_(torch.from_numpy(np.concatenate([p["W_r"], -p["W_u"], p["W_h"]])))
-            cell.weight_ih.copy_(torch.from_numpy(np.concatenate([p["U_r"], -p["U_u"], p["U_h"]])))
-            cell.bias_hh.copy_(torch.from_numpy(np.concatenate([0 * p["b_r"], 0 * p["b_u"], p["b_rh"]])))
-            cell.bias_ih.copy_(torch.from_numpy(np.concatenate([p["b_r"], -p["b_u"], p["b_h"]])))
+            cell.weight_hh.copy_(torch.from_numpy(np.concatenate([p["W_r"], -p["W_u"], p["W_c"]])))
+            cell.weight_ih.copy_(torch.from_numpy(np.concatenate([p["U_r"], -p["U_u"], p["U_c"]])))
+            cell.bias_hh.copy_(torch.from_numpy(np.concatenate([0 * p["b_r"], 0 * p["b_u"], p["b_rc"]])))
+            cell.bias_ih.copy_(torch.from_numpy(np.concatenate([p["b_r"], -p["b_u"], p["b_c"]])))
         expected = cell(torch.from_numpy(x), torch.from_numpy(h)).detach().numpy()
         np.testing.assert_allclose(numpy_lstm.gru_step(x, h, p), expected, rtol=0, atol=1e-10, err_msg=case.name)
 

@@ -75,8 +75,8 @@ def test_init_lstm_params() -> None:
 
 def test_init_gru_params() -> None:
     p = init_gru_params(3, 5, np.random.default_rng(0))
-    assert tuple(p) == GRU_PARAM_NAMES == ("W_u", "U_u", "b_u", "W_r", "U_r", "b_r", "W_h", "U_h", "b_h", "b_rh")
-    assert p["W_h"].shape == (5, 5) and p["U_h"].shape == (5, 3) and p["b_rh"].shape == (5,)
+    assert tuple(p) == GRU_PARAM_NAMES == ("W_u", "U_u", "b_u", "W_r", "U_r", "b_r", "W_c", "U_c", "b_c", "b_rc")
+    assert p["W_c"].shape == (5, 5) and p["U_c"].shape == (5, 3) and p["b_rc"].shape == (5,)
 
 
 def test_sigmoid_is_exact_and_quiet_at_the_extremes() -> None:
@@ -318,11 +318,11 @@ def test_a_wrong_gate_order_fails() -> None:
 
 def test_gru_torch_layout_negates_the_update_gate(rng: np.random.Generator) -> None:
     d, n = 3, 4
-    p = init_gru_params(d, n, rng) | {k: rng.normal(size=n) for k in ("b_u", "b_r", "b_h", "b_rh")}
+    p = init_gru_params(d, n, rng) | {k: rng.normal(size=n) for k in ("b_u", "b_r", "b_c", "b_rc")}
     w_ih, w_hh, b_ih, b_hh = gru_params_to_torch(p)
     assert np.array_equal(w_hh[:n], p["W_r"]) and np.array_equal(w_hh[n : 2 * n], -p["W_u"])
-    assert np.array_equal(w_ih[2 * n :], p["U_h"]) and np.array_equal(b_ih[n : 2 * n], -p["b_u"])
-    assert np.array_equal(b_hh, np.r_[np.zeros(2 * n), p["b_rh"]])
+    assert np.array_equal(w_ih[2 * n :], p["U_c"]) and np.array_equal(b_ih[n : 2 * n], -p["b_u"])
+    assert np.array_equal(b_hh, np.r_[np.zeros(2 * n), p["b_rc"]])
     back = gru_params_from_torch(w_ih, w_hh, b_ih, b_hh)
     assert tuple(back) == GRU_PARAM_NAMES
     for k in GRU_PARAM_NAMES:

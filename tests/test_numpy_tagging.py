@@ -34,32 +34,32 @@ def _batch(rng: np.random.Generator, lengths: list[int], n: int) -> tuple[np.nda
 def test_tagger_logits_equals_torch_linear() -> None:
     rng = np.random.default_rng(0)
     B, T, n, K = 3, 6, 5, 4
-    H, W_o, b_o = rng.normal(size=(B, T, n)), rng.normal(size=(K, n)), rng.normal(size=K)
+    H, U, b_2 = rng.normal(size=(B, T, n)), rng.normal(size=(K, n)), rng.normal(size=K)
     linear = nn.Linear(n, K, dtype=torch.float64)
     with torch.no_grad():
-        linear.weight.copy_(torch.from_numpy(W_o))
-        linear.bias.copy_(torch.from_numpy(b_o))
+        linear.weight.copy_(torch.from_numpy(U))
+        linear.bias.copy_(torch.from_numpy(b_2))
         expected = linear(torch.from_numpy(H)).numpy()
-    got = tagger_logits(H, W_o, b_o)
+    got = tagger_logits(H, U, b_2)
     assert got.shape == (B, T, K) and got.dtype == np.float64
     np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)
 
 
 def test_tagger_logits_by_hand() -> None:
     H = np.array([[[1.0, 2.0], [0.0, -1.0]]])  # B=1, T=2, n=2
-    W_o = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # K=3
-    b_o = np.array([0.5, 0.0, -1.0])
-    np.testing.assert_array_equal(tagger_logits(H, W_o, b_o), [[[1.5, 2.0, 2.0], [0.5, -1.0, -2.0]]])
+    U = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # K=3
+    b_2 = np.array([0.5, 0.0, -1.0])
+    np.testing.assert_array_equal(tagger_logits(H, U, b_2), [[[1.5, 2.0, 2.0], [0.5, -1.0, -2.0]]])
 
 
-@pytest.mark.parametrize(("H", "W_o", "b_o"), [
+@pytest.mark.parametrize(("H", "U", "b_2"), [
     (np.zeros((2, 3)), np.zeros((4, 3)), np.zeros(4)),  # H without a time axis
-    (np.zeros((2, 3, 5)), np.zeros((5, 4)), np.zeros(4)),  # W_o transposed
+    (np.zeros((2, 3, 5)), np.zeros((5, 4)), np.zeros(4)),  # U transposed
     (np.zeros((2, 3, 5)), np.zeros((4, 5)), np.zeros(5)),  # bias of the wrong size
 ])
-def test_tagger_logits_rejects_bad_shapes(H: np.ndarray, W_o: np.ndarray, b_o: np.ndarray) -> None:
-    with pytest.raises(ValueError, match=r"H \(B, T, n\), W_o \(K, n\)"):
-        tagger_logits(H, W_o, b_o)
+def test_tagger_logits_rejects_bad_shapes(H: np.ndarray, U: np.ndarray, b_2: np.ndarray) -> None:
+    with pytest.raises(ValueError, match=r"H \(B, T, n\), U \(K, n\)"):
+        tagger_logits(H, U, b_2)
 
 
 # =============================================================================================

@@ -152,8 +152,8 @@ def _sgd_own_loss(logp):
     return sgd
 
 
-def tagger_bias_column(H, W_o, b_o):
-    return H @ W_o.T + b_o[:, None]
+def tagger_bias_column(H, U, b_2):
+    return H @ U.T + b_2[:, None]
 
 
 def pool_b1_shortcut(H, lengths, mode):
@@ -245,7 +245,7 @@ def _lstm_with(sigmoid, tanh):
 def _gru_with(sigmoid, tanh):
     def gru(x_t, h_prev, p):
         u, r = _gates(x_t, h_prev, p, "u", sigmoid), _gates(x_t, h_prev, p, "r", sigmoid)
-        h_tilde = tanh(x_t @ p["U_h"].T + p["b_h"] + r * (h_prev @ p["W_h"].T + p["b_rh"]))
+        h_tilde = tanh(x_t @ p["U_c"].T + p["b_c"] + r * (h_prev @ p["W_c"].T + p["b_rc"]))
         return (1 - u) * h_prev + u * h_tilde
     return gru
 

@@ -6,7 +6,7 @@ realistic sizes twice, and per concept: softmax edge rows, max(lengths) < T).
 A tagger's per-token scores, its cross-entropy over the real tokens of a padded batch, pooling the
 hidden states of a sentence into one vector (final state, max or mean), a multiple-choice question on
 why pooling usually beats the final state, and the entity spans of BIO tags. The cases use distinct
-sizes (so a transposed W_o fails on its shape), B = 1, T = 1, sentences with and without padding, a
+sizes (so a transposed U fails on its shape), B = 1, T = 1, sentences with and without padding, a
 batch with no padding at all, and for spans a sentence that ends inside a span, an all-O and an empty
 sentence. Each known mistake is written as the wrong code a learner
 would write; every pair of them gives different results on some case.
@@ -49,37 +49,37 @@ def _tagger_cases() -> list[Case]:
         _tagger_case("(B, T, n, K) = (2, 5, 4, 3)", 2, 5, 4, 3, seed=301),
         _tagger_case("B=1 (one sentence), T=3, n=6, K=2", 1, 3, 6, 2, seed=302),
         _tagger_case("T=1 (one token), B=3, n=5, K=7", 3, 1, 5, 7, seed=303),
-        _tagger_case("K = n = 4 (W_o is square), B=2, T=3", 2, 3, 4, 4, seed=304),
+        _tagger_case("K = n = 4 (U is square), B=2, T=3", 2, 3, 4, 4, seed=304),
         *size_cases(_tagger_inputs, dict(B=2, T=5, n=4, K=3), dict(B=4, T=24, n=32, K=50), seed=305,
                     ones=("B", "T", "n")),
     ]
 
 
-TAGGER_SHAPE_HINT = ("a matrix product has mismatched shapes. H is (B, T, n) and W_o is (K, n), one row per tag, "
-                     "so the scores are H @ W_o.T + b_o, of shape (B, T, K).")
+TAGGER_SHAPE_HINT = ("a matrix product has mismatched shapes. H is (B, T, n) and U is (K, n), one row per tag, "
+                     "so the scores are H @ U.T + b_2, of shape (B, T, K).")
 
 TAGGER_LOGITS = Exercise(
     id="tagger_logits",
     chapter=3,
-    signature="tagger_logits(H, W_o, b_o)",
-    summary="Per-token tag scores W_o h(t) + b_o, batch-first: H (B, T, n), W_o (K, n), b_o (K,) -> (B, T, K).",
+    signature="tagger_logits(H, U, b_2)",
+    summary="Per-token tag scores U h(t) + b_2, batch-first: H (B, T, n), U (K, n), b_2 (K,) -> (B, T, K).",
     reference=tagger_logits_ref,
     make_cases=_tagger_cases,
-    arg_names=("H", "W_o", "b_o"),
-    error_hints=shape_hints(TAGGER_SHAPE_HINT, "the bias b_o (K,) is added to the (B, T, K) scores as it is: no "
-                            "reshape to a column, no b_o[:, None]."),
+    arg_names=("H", "U", "b_2"),
+    error_hints=shape_hints(TAGGER_SHAPE_HINT, "the bias b_2 (K,) is added to the (B, T, K) scores as it is: no "
+                            "reshape to a column, no b_2[:, None]."),
     mistakes=(
-        Mistake("W_o not transposed", "with batch-first rows, W_o h(t) becomes H @ W_o.T, not H @ W_o.",
+        Mistake("U not transposed", "with batch-first rows, U h(t) becomes H @ U.T, not H @ U.",
                 lambda H, W, b: H @ W + b),
-        Mistake("missing bias", "add the bias: H @ W_o.T + b_o.", lambda H, W, b: H @ W.T),
-        Mistake("softmax probabilities returned as scores", "return the scores W_o h(t) + b_o themselves; the "
+        Mistake("missing bias", "add the bias: H @ U.T + b_2.", lambda H, W, b: H @ W.T),
+        Mistake("softmax probabilities returned as scores", "return the scores U h(t) + b_2 themselves; the "
                 "softmax belongs in the loss (log-softmax inside the cross-entropy), not in the scores.",
                 lambda H, W, b: softmax(H @ W.T + b)),
-        Mistake("log-softmax returned", "return the raw scores W_o h(t) + b_o, not log-probabilities: "
+        Mistake("log-softmax returned", "return the raw scores U h(t) + b_2, not log-probabilities: "
                 "normalising is the loss's job.", lambda H, W, b: log_softmax(H @ W.T + b)),
-        Mistake("tanh applied to the scores", "the output layer is linear: no nonlinearity after W_o h(t) + b_o "
+        Mistake("tanh applied to the scores", "the output layer is linear: no nonlinearity after U h(t) + b_2 "
                 "(tanh would squash every score into (-1, 1)).", lambda H, W, b: np.tanh(H @ W.T + b)),
-        Mistake("only the last time step", "a tagger scores EVERY token: apply W_o to all of H (B, T, n), not to "
+        Mistake("only the last time step", "a tagger scores EVERY token: apply U to all of H (B, T, n), not to "
                 "the final state H[:, -1] (that is the sentence classifier).", lambda H, W, b: H[:, -1] @ W.T + b),
         Mistake("argmax tags instead of scores", "return the (B, T, K) scores, not the predicted tag ids: the "
                 "loss needs every tag's score.", lambda H, W, b: (H @ W.T + b).argmax(axis=-1)),

@@ -382,18 +382,18 @@ def _gru_cases() -> list[Case]:
     return [*cases, *size_cases(_gru_inputs, dict(B=3, d=4, n=5), STRESS, seed=535, large=dict(pre=PRE), note=LARGE)]
 
 
-def _gru(x, h, p, *, u_act=_sigmoid, keep="1-u", reset="after W_h", b_rh=True, T=True):
+def _gru(x, h, p, *, u_act=_sigmoid, keep="1-u", reset="after W_c", b_rc=True, T=True):
     """A GRU step with one thing changed from the reference by a keyword (the defaults give the right answer)."""
     def mm(a: np.ndarray, M: np.ndarray) -> np.ndarray:
         return a @ (M.T if T else M)
 
     u = u_act(mm(h, p["W_u"]) + mm(x, p["U_u"]) + p["b_u"])
     r = _sigmoid(mm(h, p["W_r"]) + mm(x, p["U_r"]) + p["b_r"])
-    bh = p["b_rh"] if b_rh else 0.0
-    inner = {"after W_h": mm(x, p["U_h"]) + p["b_h"] + r * (mm(h, p["W_h"]) + bh),
-             "before W_h": mm(x, p["U_h"]) + p["b_h"] + mm(r * h, p["W_h"]) + bh,
-             "input side": r * (mm(x, p["U_h"]) + p["b_h"]) + mm(h, p["W_h"]) + bh,
-             "none": mm(x, p["U_h"]) + p["b_h"] + mm(h, p["W_h"]) + bh}[reset]
+    bh = p["b_rc"] if b_rc else 0.0
+    inner = {"after W_c": mm(x, p["U_c"]) + p["b_c"] + r * (mm(h, p["W_c"]) + bh),
+             "before W_c": mm(x, p["U_c"]) + p["b_c"] + mm(r * h, p["W_c"]) + bh,
+             "input side": r * (mm(x, p["U_c"]) + p["b_c"]) + mm(h, p["W_c"]) + bh,
+             "none": mm(x, p["U_c"]) + p["b_c"] + mm(h, p["W_c"]) + bh}[reset]
     h_tilde = np.tanh(inner)
     return (1 - u) * h + u * h_tilde if keep == "1-u" else u * h + (1 - u) * h_tilde
 
@@ -406,8 +406,8 @@ GRU_STEP = Exercise(
     id="gru_step",
     chapter=5,
     signature="gru_step(x_t, h_prev, params)",
-    summary="One GRU step: u = σ(W_u h + U_u x + b_u), r = σ(W_r h + U_r x + b_r), h̃ = tanh(U_h x + b_h + "
-            "r ⊙ (W_h h + b_rh)), h(t) = (1 - u) ⊙ h(t-1) + u ⊙ h̃; (B, d), (B, n) -> (B, n).",
+    summary="One GRU step: u = σ(W_u h + U_u x + b_u), r = σ(W_r h + U_r x + b_r), h̃ = tanh(U_c x + b_c + "
+            "r ⊙ (W_c h + b_rc)), h(t) = (1 - u) ⊙ h(t-1) + u ⊙ h̃; (B, d), (B, n) -> (B, n).",
     reference=gru_step_ref,
     make_cases=_gru_cases,
     arg_names=("x_t", "h_prev", "params"),
@@ -416,17 +416,17 @@ GRU_STEP = Exercise(
         Mistake("u and (1 - u) swapped", "here the update gate u weighs the NEW content: h(t) = (1 - u) ⊙ h(t-1) "
                 "+ u ⊙ h̃ (torch.nn.GRU's z is 1 - u and keeps the old state).", _gru_with(keep="u")),
         Mistake("reset gate on the input side", "the reset gate r selects which parts of the PREVIOUS state "
-                "feed the candidate: r ⊙ (W_h h(t-1) + b_rh), not r ⊙ (U_h x(t) + b_h).",
+                "feed the candidate: r ⊙ (W_c h(t-1) + b_rc), not r ⊙ (U_c x(t) + b_c).",
                 _gru_with(reset="input side")),
-        Mistake("reset applied before the matmul", "you wrote W_h (r ⊙ h(t-1)) + b_rh (the original Cho et al. "
-                "form); this exercise, like torch.nn.GRU, resets after the product: r ⊙ (W_h h(t-1) + b_rh).",
-                _gru_with(reset="before W_h")),
-        Mistake("reset gate missing", "the candidate uses the reset gate: h̃ = tanh(U_h x + b_h + "
-                "r ⊙ (W_h h(t-1) + b_rh)).", _gru_with(reset="none")),
+        Mistake("reset applied before the matmul", "you wrote W_c (r ⊙ h(t-1)) + b_rc (the original Cho et al. "
+                "form); this exercise, like torch.nn.GRU, resets after the product: r ⊙ (W_c h(t-1) + b_rc).",
+                _gru_with(reset="before W_c")),
+        Mistake("reset gate missing", "the candidate uses the reset gate: h̃ = tanh(U_c x + b_c + "
+                "r ⊙ (W_c h(t-1) + b_rc)).", _gru_with(reset="none")),
         Mistake("tanh on the update gate", "u is a gate, so it uses the sigmoid σ and lies in (0, 1); "
                 "h(t) is then a convex mix of h(t-1) and h̃.", _gru_with(u_act=np.tanh)),
-        Mistake("b_rh dropped", "the candidate has two biases: b_h on the input side and b_rh inside the reset, "
-                "r ⊙ (W_h h(t-1) + b_rh).", _gru_with(b_rh=False)),
+        Mistake("b_rc dropped", "the candidate has two biases: b_c on the input side and b_rc inside the reset, "
+                "r ⊙ (W_c h(t-1) + b_rc).", _gru_with(b_rc=False)),
         Mistake("weights not transposed", "with batch-first rows, W h(t-1) becomes h_prev @ W.T and U x(t) "
                 "becomes x_t @ U.T.", _gru_with(T=False)),
     ),
