@@ -27,6 +27,9 @@ reads ``_config.yml`` statically, so the rules below run when Sphinx starts:
    ``prepare_writing``; the two do not compare equal, so every page declares
    ``const THEBE_JS_URL`` twice and the browser reports a SyntaxError. We drop exact duplicates
    from each page's script list.
+
+4. **Solutions stay out of search.** The solution pages are marked ``nosearch``, so a search for
+   "perplexity" finds the chapters and the exercises, not the worked answers.
 """
 
 from __future__ import annotations
@@ -103,8 +106,15 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
     scripts[:] = unique
 
 
+def _solutions_not_searchable(app, doctree) -> None:  # "doctree-read"
+    """Keep the solution pages out of the search index, so that a search shows no worked answers."""
+    if app.env.docname.startswith("solutions/"):
+        app.env.metadata[app.env.docname]["nosearch"] = True
+
+
 def setup(app):
     app.connect("config-inited", _configure)
+    app.connect("doctree-read", _solutions_not_searchable)
     # Late, after every extension has added its page-specific scripts.
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

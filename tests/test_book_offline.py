@@ -180,3 +180,15 @@ def test_widgets_render_from_saved_state_offline(screenshot) -> None:
     dom = screenshot.dump_dom(page, budget_ms=10000, timeout=45)
     assert re.search(r'class="[^"]*\bjupyter-widgets\b', dom), f"no widget was rendered in {page}"
     assert "widget-subarea" in dom, f"the widget manager did not render the saved views in {page}"
+
+
+def test_search_finds_no_worked_answers_and_solution_pages_say_solutions() -> None:
+    text = (HTML_DIR / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    docs = index["docnames"]
+    for term, where in index["terms"].items():
+        for k in [where] if isinstance(where, int) else where:
+            assert not docs[k].startswith("solutions/"), f"search for {term!r} finds {docs[k]}"
+    assert any(d.startswith("solutions/") for d in docs)  # the pages exist, only their text is not indexed
+    title = re.search(r"<title>(.*?) &#8212;", (HTML_DIR / "solutions" / "01_rnn_lm.html").read_text()).group(1)
+    assert title.startswith("Solutions to exercise set 1")

@@ -292,3 +292,21 @@ def test_repository_exercises_match_solutions() -> None:
     assert generate(ROOT / "solutions", ROOT / "exercises", check=True) == [], (
         "exercises/ is out of date: run `python -m lecture_code.grading generate`"
     )
+
+
+def test_a_solutions_title_becomes_the_exercise_sets_title() -> None:
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Solutions to exercise set 2: BPTT\n", "x"]},
+                    {"cell_type": "markdown", "metadata": {}, "source": ["# Solutions to exercise set, said again"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    out = exercise_notebook(nb)
+    assert "".join(out["cells"][0]["source"]) == "# Exercise set 2: BPTT\nx"
+    assert "".join(nb["cells"][0]["source"]).startswith("# Solutions")  # the input is not changed
+
+
+def test_committed_solution_pages_say_solutions_and_exercise_pages_do_not() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for folder, title in (("solutions", "# Solutions to exercise set "), ("exercises", "# Exercise set ")):
+        for path in sorted((root / folder).glob("*.ipynb")):
+            heads = [c for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("# ")]
+            assert len(heads) == 1 and "".join(heads[0]["source"]).startswith(title), path

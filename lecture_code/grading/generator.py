@@ -58,6 +58,9 @@ def strip_solutions(source: str, where: str = "cell") -> str:
     return text.rstrip("\n") if not source.endswith("\n") else text
 
 
+SOLUTIONS_TITLE = "# Solutions to exercise set"  # a solutions notebook's title; its exercise copy says "Exercise set"
+
+
 def exercise_notebook(nb: dict[str, Any], where: str = "notebook") -> dict[str, Any]:
     """The exercise version of a solution notebook (a new dict; the input is not changed)."""
     nb = json.loads(json.dumps(nb))
@@ -78,6 +81,8 @@ def exercise_notebook(nb: dict[str, Any], where: str = "notebook") -> dict[str, 
             raise MarkerError(f"{where}, cell {k}: solution markers belong in code cells")
         if cell.get("metadata", {}).get("lecture_code_stamp") == "badge":  # the Colab badge opens this copy
             src = src.replace("/solutions/", "/exercises/")
+        if cell["cell_type"] == "markdown" and src.startswith(SOLUTIONS_TITLE):  # the page's title
+            src = "# Exercise set" + src[len(SOLUTIONS_TITLE):]
         cell["source"] = src.splitlines(keepends=True)
     nb["cells"] = kept
     nb.get("metadata", {}).pop("widgets", None)
