@@ -94,3 +94,11 @@ def test_recorded_shows_a_committed_result_and_states_its_claim(capsys, tmp_path
         show.load("bad", tmp_path)
     with pytest.raises(FileNotFoundError, match="reproduce run nothing"):
         show.load("nothing", tmp_path)
+
+
+def test_metrics_of_a_committed_run_or_none_without_a_checkout(tmp_path):
+    from lecture_code.reproduce import show
+
+    name = sorted(p.stem for p in show.RESULTS.glob("*.json"))[0]
+    assert show.metrics(name) == show.load(name)["metrics"]
+    assert show.metrics(name, results=tmp_path / "absent") is None

@@ -38,6 +38,11 @@ def load(name: str, results: Path = RESULTS) -> dict[str, Any]:
     return record
 
 
+def metrics(name: str, results: Path = RESULTS) -> dict[str, Any] | None:
+    """The ``metrics`` of the committed ``results/NAME.json``, or None where there is no checkout (wheel, Colab)."""
+    return load(name, results)["metrics"] if results.is_dir() else None
+
+
 def recorded(name: str, statement: str, *, expect: claims.Verdict | Iterable[claims.Verdict] = "holds",
              results: Path = RESULTS) -> claims.Claim | None:
     """Print a recorded run's result and state its claim (verdict from the file, digits after '≈').
