@@ -1,7 +1,8 @@
 """Figures and tables shared by the chapters.
 
 Each figure function draws on a Matplotlib Axes (or makes a Figure) and returns it; each table function
-returns a Markdown string, for ``IPython.display.Markdown``.
+returns a Markdown string, for ``IPython.display.Markdown``. :func:`book_style` sets the book's figure style
+(call it once, in a chapter's import cell); :func:`glue_figure` hands a figure to the book as a numbered figure.
 """
 
 from __future__ import annotations
@@ -15,11 +16,68 @@ from matplotlib.figure import Figure
 
 from .train import History
 
+BOOK_WIDTH = 7.2
+"""Width of a figure in inches: at 100 dpi it is 720 px, inside the book's 750-px text column, shown at 1x."""
+
+BOOK_RC = {
+    "figure.figsize": (BOOK_WIDTH, 3.4),
+    "figure.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "font.size": 10.5,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10.5,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "figure.titlesize": 11,
+    "mathtext.fontset": "dejavusans",  # mathtext in the same face as the text around it
+    "axes.formatter.use_mathtext": True,
+}
+"""The rcParams that :func:`book_style` sets: 10-11 pt text (14-15 px at 1x), constrained layout."""
+
+
+def book_style() -> None:
+    """Set Matplotlib up for the book: :data:`BOOK_RC`, and, inside IPython, 2x ("retina") PNGs.
+
+    A retina PNG has twice the pixels of the figure at its dpi and carries its 1x size in the output's metadata
+    (``image/png: {width, height}``), so the page shows it sharp at 1x: a :data:`BOOK_WIDTH`-inch figure is
+    720 px wide, never shrunk to fit the text column. Outside IPython only the rcParams are set.
+    """
+    plt.rcParams.update(BOOK_RC)
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # a plain Python process (scripts/run_as_script.py): no display formats to set
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
+
+
+def glue_figure(name: str, fig: Figure) -> None:
+    """Display ``fig``, glue it as ``name`` for the book, and close it.
+
+    The book shows it once, numbered, with a caption and alt text, where a markdown cell says
+    ``{glue:figure} name`` with ``:name: name``; the code cell that calls this carries the tag ``remove-output``,
+    so that the page does not show it a second time under the code. A reader running the notebook sees it under
+    the cell. The output is myst-nb's glue output (image/png with ``scrapbook`` metadata), displayed rather than
+    hidden, so that nbval, which skips image/png, does not compare the pixels of a figure of a trained model.
+    Without myst-nb (Colab, a plain Python process) the figure is simply displayed.
+    """
+    try:
+        from myst_nb import glue
+    except ImportError:
+        from IPython.display import display
+
+        display(fig)
+    else:
+        glue(name, fig, display=True)
+    plt.close(fig)
+
 
 def loss_curves(runs: Mapping[str, History], ax: Axes | None = None, window: int = 25,
                 ylabel: str = "cross-entropy J (nats per token)") -> Axes:
     """Smoothed training loss (lines) and validation loss (dots) against the step, one colour per run."""
-    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    ax = ax or plt.subplots(figsize=(BOOK_WIDTH, 3.4), layout="constrained")[1]
     for k, (label, h) in enumerate(runs.items()):
         color = f"C{k}"
         ax.plot(np.arange(1, h.steps + 1), h.smoothed(window), color=color, label=f"{label}: train")
@@ -133,14 +191,15 @@ def confusion_heatmap(cm: np.ndarray, labels: Sequence[str], tags: Sequence[str]
     idx = [list(labels).index(t) for t in tags]
     sub = cm[np.ix_(idx, idx)]
     off = np.ma.masked_array(sub, mask=np.eye(len(tags), dtype=bool))
-    ax = ax or plt.subplots(figsize=(0.6 * len(tags) + 2.2, 0.5 * len(tags) + 1.4))[1]
+    size = (min(0.6 * len(tags) + 2.2, BOOK_WIDTH), min(0.5 * len(tags) + 1.4, 6.0))
+    ax = ax or plt.subplots(figsize=size, layout="constrained")[1]
     im = ax.imshow(off, cmap="Reds", vmin=0)
     ax.figure.colorbar(im, ax=ax, label="tokens (mistakes only)")
     top = max(int(off.max()) if off.count() else 0, 1)
     for i in range(len(tags)):
         for j in range(len(tags)):
             color = "gray" if i == j else ("white" if sub[i, j] > 0.6 * top else "black")
-            ax.text(j, i, f"{sub[i, j]}", ha="center", va="center", fontsize=8, color=color)
+            ax.text(j, i, f"{sub[i, j]}", ha="center", va="center", fontsize=9.5, color=color)
     ax.set_xticks(range(len(tags)), tags, rotation=45, ha="right")
     ax.set_yticks(range(len(tags)), tags)
     ax.set_xlabel("predicted tag")
@@ -153,42 +212,43 @@ def confusion_heatmap(cm: np.ndarray, labels: Sequence[str], tags: Sequence[str]
 # Chapter 2: backpropagation through time
 
 def occurrence_contributions(curves: Mapping[float, tuple[np.ndarray, np.ndarray]]) -> Figure:
-    """Left: each occurrence's contribution ||dJ(T)/dW_h|(T - j)|| against its distance j; right: how far the
-    running sum is from the full gradient.
+    """Left: each occurrence's contribution ||dJ(T)/dW_h|(i)|| against its distance T - i from the loss; right:
+    how far the running sum is from the full gradient, relative to its norm.
 
     ``curves``: spectral radius -> the output of :func:`lecture_code.bptt.occurrence_contributions`.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(BOOK_WIDTH, 3.2), layout="constrained")
     for radius, (contrib, gap) in curves.items():
-        axes[0].semilogy(np.arange(len(contrib)), contrib, "o-", ms=3, label=rf"$\rho(W_h) \approx {radius}$")
-        axes[1].semilogy(np.arange(1, len(gap)), gap[:-1], "o-", ms=3, label=rf"$\rho(W_h) \approx {radius}$")
-    axes[0].set(xlabel=r"distance $T - i$ of the occurrence from the loss",
-                ylabel=r"$\Vert \partial J^{(T)} / \partial W_h |_{(i)} \Vert$", title="each occurrence's contribution")
-    axes[1].set(xlabel=r"occurrences summed (walking back from $i = T$)",
-                ylabel="||running sum − full|| / ||full||", title="the running sum converges")
+        label = rf"$\rho(\mathbf{{W}}_h) \approx {radius}$"
+        axes[0].semilogy(np.arange(len(contrib)), contrib, "o-", ms=3, label=label)
+        axes[1].semilogy(np.arange(1, len(gap)), gap[:-1], "o-", ms=3, label=label)
+    axes[0].set(xlabel=r"distance $T - i$ from the loss",
+                ylabel=r"$\Vert \partial J^{(T)} / \partial \mathbf{W}_h |_{(i)} \Vert$",
+                title="each occurrence's contribution")
+    axes[1].set(xlabel=r"occurrences summed, from $i = T$ back", ylabel="relative error of the sum",
+                title="the running sum converges")
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
 def truncation(runs: Mapping[int, History], tables: Mapping[str, Sequence[Mapping[str, float]]]) -> Figure:
-    """Left: training curves per truncation length k (``runs``: k -> History); right: cosine similarity of the
+    """Top: training curves per truncation length k (``runs``: k -> History); bottom: cosine similarity of the
     truncated gradient to the full one against k, for W_h and for all parameters (``tables``: label -> rows of
     :func:`lecture_code.bptt.truncation_error`)."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6))
-    loss_curves({f"k = {k}": h for k, h in runs.items()}, ax=ax, ylabel="J (nats per character)")
-    ax.set_title("training with truncation k")
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(BOOK_WIDTH, 5.8), layout="constrained")
+    loss_curves({f"$k = {k}$": h for k, h in runs.items()}, ax=ax, ylabel=r"$J$ (nats per character)")
+    ax.set_title(r"training with truncation length $k$")
+    ax.legend(frameon=False, ncol=2)
     for j, (label, table) in enumerate(tables.items()):
         ks = [r["k"] for r in table]
-        bx.semilogx(ks, [r["cos_W_h"] for r in table], "o-", color=f"C{j}", label=rf"{label}: $W_h$")
+        bx.semilogx(ks, [r["cos_W_h"] for r in table], "o-", color=f"C{j}", label=rf"{label}: $\mathbf{{W}}_h$")
         bx.semilogx(ks, [r["cos_all"] for r in table], "s--", color=f"C{j}", alpha=0.6, label=f"{label}: all")
-    bx.set(xlabel="truncation length k", ylabel="cosine similarity to the full gradient",
+    bx.set(xlabel=r"truncation length $k$", ylabel="cosine to the full gradient",
            title="how much truncation changes the gradient")
     bx.grid(alpha=0.3)
-    bx.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    bx.legend(frameon=False, ncol=2)
     return fig
 
 
@@ -196,24 +256,88 @@ def truncation(runs: Mapping[int, History], tables: Mapping[str, Sequence[Mappin
 
 def gradient_reach(curves: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
     """||dJ(T)/dh(T - ℓ)|| against the distance ℓ, one line per model (``curves``: label -> norms, index ℓ)."""
-    ax = ax or plt.subplots(figsize=(6, 3.6))[1]
+    ax = ax or plt.subplots(figsize=(BOOK_WIDTH, 3.4), layout="constrained")[1]
     for label, norms in curves.items():
         ax.semilogy(np.arange(len(norms)), norms, label=label)
     ax.set(xlabel=r"distance $\ell$ (steps back from the loss)",
-           ylabel=r"$\Vert \partial J^{(T)} / \partial h^{(T-\ell)} \Vert$",
+           ylabel=r"$\Vert \partial J^{(T)} / \partial \mathbf{h}^{(T-\ell)} \Vert$",
            title="how far back the gradient of one loss reaches")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     return ax
 
 
+def eigen_terms(ells: np.ndarray, eigvals: np.ndarray, mags: np.ndarray, norms: np.ndarray,
+                ax: Axes | None = None) -> Axes:
+    """Each eigen-term |c_k λ_k^ℓ| ||q_k|| against ℓ, largest |λ_k| first, and ||g W^ℓ|| dashed.
+
+    ``eigvals``, ``mags``: from :func:`lecture_code.gradients.eigen_terms` (``mags[:, k]`` is the term of
+    ``eigvals[k]`` at each ℓ of ``ells``); ``norms``: ||g W^ℓ|| at the same ℓ.
+    """
+    ax = ax or plt.subplots(figsize=(BOOK_WIDTH, 3.6), layout="constrained")[1]
+    for k in np.argsort(-np.abs(eigvals), kind="stable"):
+        ax.semilogy(ells, mags[:, k], label=rf"$\lambda = {eigvals[k].real:.2f}$")
+    ax.semilogy(ells, norms, "k--", label=r"$\Vert \mathbf{g} \mathbf{W}_h^\ell \Vert$")
+    ax.set(xlabel=r"distance $\ell$", ylabel=r"$|c_k \lambda_k^\ell| \, \Vert \mathbf{q}_k \Vert$",
+           title="each eigen-direction on its own")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, ncol=2)
+    return ax
+
+
+def spectral_regimes(curves: Mapping[float, np.ndarray], regimes: Sequence[str] = ()) -> Figure:
+    """||g W_h^ℓ|| against ℓ in one panel per spectral radius (``curves``: ρ -> norms, index ℓ), log scale shared.
+
+    ``regimes``: a word per panel for its title ("vanishes", ...), in the order of ``curves``; empty for none.
+    """
+    if regimes and len(regimes) != len(curves):
+        raise ValueError(f"need one regime per curve: {len(curves)} curves, {len(regimes)} regimes")
+    fig, axes = plt.subplots(1, len(curves), figsize=(BOOK_WIDTH, 2.9), sharey=True, layout="constrained",
+                             squeeze=False)
+    for j, (ax, (rho, norms)) in enumerate(zip(axes[0], curves.items(), strict=True)):
+        ax.semilogy(np.arange(len(norms)), norms)
+        ax.set(title=rf"$\rho(\mathbf{{W}}_h) = {rho}$" + (f": {regimes[j]}" if regimes else ""),
+               xlabel=r"$\ell$")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(r"$\Vert \mathbf{g} \mathbf{W}_h^\ell \Vert$")
+    return fig
+
+
 def norms_over_distance(curves: Mapping[str, np.ndarray], title: str, ax: Axes | None = None) -> Axes:
     """||g W^ℓ|| against ℓ, one line per matrix (``curves``: label -> norms), with the level ||g|| = 1 marked."""
-    ax = ax or plt.subplots(figsize=(6, 3.6))[1]
+    ax = ax or plt.subplots(figsize=(BOOK_WIDTH, 3.4), layout="constrained")[1]
     for label, norms in curves.items():
         ax.semilogy(np.arange(len(norms)), norms, label=label)
     ax.axhline(1.0, color="gray", lw=0.8)
-    ax.set(xlabel=r"$\ell$", ylabel=r"$\Vert g\, W^\ell \Vert$", title=title)
+    ax.set(xlabel=r"distance $\ell$", ylabel=r"$\Vert \mathbf{g}\, \mathbf{W}^\ell \Vert$", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return ax
+
+
+def step_jacobian_norms(norms: np.ndarray, bound: float, ax: Axes | None = None) -> Axes:
+    """The spectral norm of each step Jacobian diag(1 - h(t)²) W_h against the step t (dots), under the bound
+    γ ||W_h||₂ (a line); from :func:`lecture_code.gradients.step_jacobian_norms` and ``jacobian_bound``."""
+    ax = ax or plt.subplots(figsize=(BOOK_WIDTH, 3.4), layout="constrained")[1]
+    ax.plot(np.arange(1, len(norms) + 1), norms, ".",
+            label=r"measured $\Vert \mathrm{diag}(1 - \mathbf{h}^{(t)} \odot \mathbf{h}^{(t)})\, \mathbf{W}_h \Vert_2$")
+    ax.axhline(bound, color="C3", label=r"bound $\gamma_{\tanh} \Vert \mathbf{W}_h \Vert_2$")
+    ax.set(xlabel="step $t$", ylabel="spectral norm", title="step Jacobians of the trained character RNN")
+    ax.set_ylim(0, None)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, loc="lower right")
+    return ax
+
+
+def gap_accuracy(rows: Sequence[Mapping[str, float]], chance: float, label: str = "vanilla RNN",
+                 ax: Axes | None = None) -> Axes:
+    """Test accuracy against the gap L, log scale (``rows``: dicts with "L" and "accuracy", as from
+    :func:`lecture_code.tasks.accuracy_vs_gap`), with the chance level dashed."""
+    ax = ax or plt.subplots(figsize=(BOOK_WIDTH, 3.4), layout="constrained")[1]
+    ax.plot([r["L"] for r in rows], [r["accuracy"] for r in rows], "o-", label=label)
+    ax.axhline(chance, color="gray", ls="--", label="chance")
+    ax.set(xscale="log", xlabel="gap $L$ (distractor tokens)", ylabel="test accuracy", ylim=(0, 1.05),
+           title="remembering a token across a gap")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     return ax
@@ -221,38 +345,58 @@ def norms_over_distance(curves: Mapping[str, np.ndarray], title: str, ax: Axes |
 
 def clipping_runs(runs: Mapping[float | None, History], uniform_loss: float, title: str) -> Figure:
     """Training loss (left) and the gradient norm before clipping (right) per run (``runs``: threshold or None ->
-    History), with the uniform guess log |V| marked on the left."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    History), with the uniform guess log |V| marked on the left; one legend, below the panels."""
+    fig, axes = plt.subplots(1, 2, figsize=(BOOK_WIDTH, 3.5), layout="constrained")
     for clip, h in runs.items():
-        label = "no clipping" if clip is None else f"norm clipping at {clip}"
+        label = "no clipping" if clip is None else f"clipping at {clip}"
         axes[0].plot(h.train_loss, label=label)
         axes[1].semilogy(h.grad_norm, label=label)
-    axes[0].axhline(uniform_loss, color="gray", ls="--", label=r"uniform guess ($\log |V|$)")
-    axes[0].set(xlabel="step", ylabel="training loss J", title=title)
+    axes[0].axhline(uniform_loss, color="gray", ls="--", label=r"uniform ($\log |V|$)")
+    axes[0].set(xlabel="step", ylabel="training loss $J$", title=title)
     axes[1].set(xlabel="step", ylabel="gradient norm before clipping", title="the gradient explodes")
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False)
     return fig
 
 
 def cliff(w: np.ndarray, b: np.ndarray, loss: np.ndarray,
           paths: Mapping[float | None, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Figure:
-    """The one-unit RNN's error surface over the grid (w, b) with gradient-descent paths on it (left), and each path's
-    loss per step (right). ``paths``: clipping threshold or None -> :func:`lecture_code.exploding.sgd_path`."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    """The one-unit RNN's error surface over the grid (w, b) with gradient-descent paths on it (top), and each path's
+    loss per step (bottom). ``paths``: clipping threshold or None -> :func:`lecture_code.exploding.sgd_path`."""
+    fig, axes = plt.subplots(2, 1, figsize=(BOOK_WIDTH, 6.4), height_ratios=(1.6, 1), layout="constrained")
     cs = axes[0].contourf(w, b, np.log10(loss + 1e-8), 40, cmap="viridis")
     fig.colorbar(cs, ax=axes[0], label=r"$\log_{10}$ loss")
     for clip, (pts, losses, _) in paths.items():
         label = "no clipping" if clip is None else f"clipping at {clip}"
-        axes[0].plot(pts[:, 0], pts[:, 1], "o-", ms=3, color="w" if clip else "r", label=label)
-        axes[1].semilogy(losses, "o-", ms=3, color="C1" if clip else "C3", label=label)
+        style = {"color": "C1" if clip else "C3", "label": label}
+        axes[0].plot(pts[:, 0], pts[:, 1], "o-", ms=4, **style)
+        axes[1].semilogy(losses, "o-", ms=4, **style)
     axes[0].set(xlim=(w.min(), w.max()), ylim=(b.min(), b.max()), xlabel="$w$", ylabel="$b$",
                 title="the error surface and its cliff")
     axes[0].legend(loc="lower left")
     axes[1].set(xlabel="step", ylabel="loss", title="gradient descent from the wall")
     axes[1].grid(alpha=0.3)
     axes[1].legend(frameon=False)
-    fig.tight_layout()
+    return fig
+
+
+def deep_networks(layer_norms: Mapping[str, np.ndarray], losses: Mapping[str, Sequence[float]],
+                  baseline: float) -> Figure:
+    """Left: the gradient norm at each layer's output, per kind of network (``layer_norms``: kind -> norms, index
+    0 the bottom layer, from :func:`lecture_code.deep_feedforward.layer_grad_norms`); right: the training loss per
+    step (``losses``: kind -> losses), with ``baseline`` (the loss of predicting the mean) dashed."""
+    fig, axes = plt.subplots(1, 2, figsize=(BOOK_WIDTH, 3.2), layout="constrained")
+    depth = max(len(v) for v in layer_norms.values())
+    for kind, norms in layer_norms.items():
+        axes[0].semilogy(np.arange(1, len(norms) + 1), norms, label=kind)
+    for kind, curve in losses.items():
+        axes[1].plot(curve, label=kind)
+    axes[1].axhline(baseline, color="gray", ls="--", label="predicting the mean")
+    axes[0].set(xlabel="layer $i$", ylabel=r"$\Vert \partial J / \partial x_i \Vert$",
+                title=f"{depth} layers at initialisation")
+    axes[1].set(xlabel="step", ylabel="training MSE", title="training the deep networks")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False)
     return fig

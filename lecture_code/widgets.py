@@ -91,7 +91,8 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
         ells = np.arange(L + 1)
         norms = gradient_norms_over_distance(W, g, L)
         lam, _, mags = eigen_terms(W, g, ells)
-        fig = Figure(figsize=(6, 3.5))
+        # 720 px at 100 dpi, the width of the book's figures; the layout is set here, whatever the rcParams say
+        fig = Figure(figsize=(7.2, 3.6), layout="tight")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         for i in range(n):
@@ -107,10 +108,9 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
         hi = max(norms.max(), mags.max(), rho**L) * 3
         ax.set_ylim(max(hi * 1e-10, min(norms.min(), mags.min(), rho**L) / 3), hi)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(frameon=False, fontsize=8)
-        fig.tight_layout()
+        ax.legend(frameon=False, fontsize=10)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
+        fig.savefig(buf, format="png", dpi=100)
         image.value = buf.getvalue()
         verdict = ("neither vanishes nor explodes" if abs(rho - 1) < 1e-9
                    else "vanishes" if rho < 1 else "explodes")
@@ -155,7 +155,7 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
         c_tilde = candidate_pattern(pattern.value, T, amplitude.value)
         c, h = cell_recurrence(f.value, i.value, o.value, c_tilde, c0.value)
         t = np.arange(T + 1)
-        fig = Figure(figsize=(6.5, 3.2))
+        fig = Figure(figsize=(6.5, 3.2), layout="tight")  # whatever the rcParams say (plots.book_style)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         ax.step(t[1:], c_tilde, where="mid", color="gray", lw=1, alpha=0.7, label="candidate c̃(t)")
@@ -164,7 +164,6 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
         ax.set_xlabel("step t")
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=8, loc="best")
-        fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=90)
         image.value = buf.getvalue()

@@ -90,3 +90,198 @@ def test_lstm_cell_explorer_redraws_and_explains_the_gates():
     assert "erased" in caption.value
     with pytest.raises(ValueError, match="T"):
         widgets.lstm_cell_explorer(T=1)
+
+
+# --- the book's figure style and the figures of chapters 2 and 4 ------------------------------------------------
+
+
+@pytest.fixture
+def book():
+    """plots.book_style() for one test; Matplotlib's settings come back afterwards."""
+    with matplotlib.rc_context():
+        plots.book_style()
+        yield
+    plt.close("all")
+
+
+def _texts(fig) -> list[matplotlib.text.Text]:
+    return [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _check_book_figure(fig) -> None:
+    """Fits the 750-px column at 1x, text of at least 9.5 pt, no pseudo-TeX like ||g W^l|| outside mathtext."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")  # what the inline backend shows at 1x
+    assert Image.open(buf).size[0] <= 1.1 * 750
+    for t in _texts(fig):
+        assert t.get_fontsize() >= 9.5, (t.get_text(), t.get_fontsize())
+        plain = re.sub(r"\$[^$]*\$", "", t.get_text())
+        assert "||" not in plain and "^" not in plain and "_" not in plain, t.get_text()
+
+
+def test_book_style_sets_column_width_fonts_layout_and_retina_inside_ipython(monkeypatch):
+    import IPython
+    import matplotlib_inline.backend_inline as inline
+
+    formats = []
+    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *f, **kw: formats.extend(f))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    with matplotlib.rc_context():
+        plots.book_style()
+        assert formats == []  # a plain Python process: rcParams only
+        width, _ = plt.rcParams["figure.figsize"]
+        assert 7.0 <= width <= 7.5 and plt.rcParams["figure.dpi"] == 100
+        assert plt.rcParams["figure.constrained_layout.use"]
+        for key in ("font.size", "axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize"):
+            assert 10 <= matplotlib.font_manager.FontProperties(size=plt.rcParams[key]).get_size_in_points() <= 11
+        monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+        plots.book_style()
+        assert formats == ["retina"]
+    assert not plt.rcParams["figure.constrained_layout.use"]  # rc_context restored the defaults
+
+
+def test_glue_figure_glues_displays_and_closes(monkeypatch):
+    import myst_nb
+
+    calls = []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, obj, display: calls.append((name, obj, display)))
+    fig = plt.figure()
+    plots.glue_figure("fig-x", fig)
+    assert calls == [("fig-x", fig, True)]  # displayed: nbval skips image/png, the book hides it (remove-output)
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_glue_figure_without_myst_nb_just_displays(monkeypatch):
+    import sys
+
+    import IPython.display
+
+    shown = []
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as on Colab: importing it fails
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    fig = plt.figure()
+    plots.glue_figure("fig-x", fig)
+    assert shown == [fig] and not plt.fignum_exists(fig.number)
+
+
+def test_occurrence_contributions_draws_both_panels_per_radius(book):
+    contrib, gap = np.array([1.0, 0.5, 0.25, 0.125]), np.array([0.5, 0.2, 0.1, 0.0])
+    fig = plots.occurrence_contributions({0.5: (contrib, gap), 1.0: (np.ones(4), gap)})
+    left, right = fig.axes
+    np.testing.assert_array_equal(left.get_lines()[0].get_ydata(), contrib)
+    np.testing.assert_array_equal(right.get_lines()[0].get_xdata(), [1, 2, 3])  # the last gap (0) is not drawn
+    assert len(left.get_lines()) == len(right.get_lines()) == 2
+    assert left.get_yscale() == "log" and "W}_h" in left.get_ylabel()
+    _check_book_figure(fig)
+
+
+def test_truncation_draws_training_curves_and_cosines(book):
+    h = History(train_loss=[3.0, 2.5, 2.0], valid_step=[3], valid_loss=[2.2])
+    table = [{"k": k, "cos_W_h": 1 - 1 / (k + 1), "cos_all": 1 - 0.1 / k} for k in (1, 5, 20)]
+    fig = plots.truncation({5: h, 50: h}, {"untrained": table, "trained": table})
+    top, bottom = fig.axes
+    assert len(top.get_lines()) == 4 and len(bottom.get_lines()) == 4
+    np.testing.assert_array_equal(bottom.get_lines()[0].get_xdata(), [1, 5, 20])
+    np.testing.assert_allclose(bottom.get_lines()[1].get_ydata(), [0.9, 0.98, 0.995])
+    assert bottom.get_xscale() == "log"
+    _check_book_figure(fig)
+
+
+@pytest.mark.parametrize("draw", ["gradient_reach", "norms_over_distance"])
+def test_one_line_per_curve_on_a_log_scale(book, draw):
+    curves = {"a": np.array([1.0, 0.1, 0.01]), "b": np.array([1.0, 2.0, 4.0])}
+    ax = plots.gradient_reach(curves) if draw == "gradient_reach" else plots.norms_over_distance(curves, "t")
+    lines = [line for line in ax.get_lines() if line.get_label() in curves]
+    assert [line.get_label() for line in lines] == ["a", "b"]
+    np.testing.assert_array_equal(lines[1].get_ydata(), curves["b"])
+    assert ax.get_yscale() == "log"
+    _check_book_figure(ax.figure)
+
+
+def test_eigen_terms_orders_terms_by_modulus_and_adds_the_norm(book):
+    ells = np.arange(4)
+    eigvals = np.array([0.5, -0.9 + 0j, 1.1])
+    mags = np.abs(eigvals)[None, :] ** ells[:, None]
+    ax = plots.eigen_terms(ells, eigvals, mags, mags.sum(1))
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[:3] == [r"$\lambda = 1.10$", r"$\lambda = -0.90$", r"$\lambda = 0.50$"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 1.1 ** ells)
+    np.testing.assert_allclose(ax.get_lines()[3].get_ydata(), mags.sum(1))
+    _check_book_figure(ax.figure)
+
+
+def test_spectral_regimes_draws_a_panel_per_radius(book):
+    curves = {0.9: 0.9 ** np.arange(5), 1.0: np.ones(5), 1.1: 1.1 ** np.arange(5)}
+    fig = plots.spectral_regimes(curves, ["vanishes", "stays put", "explodes"])
+    assert len(fig.axes) == 3
+    assert [ax.get_title() for ax in fig.axes][2].endswith("= 1.1$: explodes")
+    np.testing.assert_allclose(fig.axes[1].get_lines()[0].get_ydata(), np.ones(5))
+    _check_book_figure(fig)
+    with pytest.raises(ValueError, match="one regime per curve"):
+        plots.spectral_regimes(curves, ["vanishes"])
+
+
+def test_step_jacobian_norms_and_gap_accuracy(book):
+    ax = plots.step_jacobian_norms(np.array([1.5, 2.0, 1.7]), 3.0)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+    assert ax.get_lines()[1].get_ydata()[0] == 3.0
+    _check_book_figure(ax.figure)
+    rows = [{"L": 1, "accuracy": 1.0}, {"L": 10, "accuracy": 0.6}, {"L": 40, "accuracy": 0.3}]
+    ax = plots.gap_accuracy(rows, chance=0.25)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [1.0, 0.6, 0.3])
+    assert ax.get_lines()[1].get_ydata()[0] == 0.25 and ax.get_xscale() == "log"
+    _check_book_figure(ax.figure)
+
+
+def test_clipping_runs_shares_one_legend_below_the_panels(book):
+    runs = {None: History(train_loss=[4.0, 9.0], grad_norm=[1.0, 100.0]),
+            1.0: History(train_loss=[4.0, 4.1], grad_norm=[1.0, 3.0])}
+    fig = plots.clipping_runs(runs, np.log(65), title=r"SGD, $\mathbf{W}_h \times 3$")
+    left, right = fig.axes
+    assert left.get_title() == r"SGD, $\mathbf{W}_h \times 3$" and left.get_legend() is None
+    np.testing.assert_array_equal(right.get_lines()[0].get_ydata(), [1.0, 100.0])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["no clipping", "clipping at 1.0", r"uniform ($\log |V|$)"]
+    _check_book_figure(fig)
+
+
+def test_cliff_draws_the_surface_and_the_paths(book):
+    w, b = np.meshgrid(np.linspace(2, 8, 5), np.linspace(-5, 0, 4))
+    path = (np.array([[5.0, -2.6], [5.01, -2.6]]), np.array([1.0, 0.5]), np.array([10.0]))
+    fig = plots.cliff(w, b, (w - 5) ** 2 + b**2, {None: path, 1.0: path})
+    surface, losses = fig.axes[:2]
+    assert surface.get_xlim() == (2.0, 8.0) and len(surface.get_lines()) == 2
+    np.testing.assert_array_equal(losses.get_lines()[1].get_ydata(), [1.0, 0.5])
+    _check_book_figure(fig)
+
+
+def test_deep_networks_draws_layer_norms_and_losses(book):
+    fig = plots.deep_networks({"plain": np.logspace(-6, 0, 5), "residual": np.ones(5)},
+                              {"plain": [1.0, 1.0], "residual": [1.0, 0.1]}, baseline=1.0)
+    left, right = fig.axes
+    np.testing.assert_array_equal(left.get_lines()[0].get_xdata(), [1, 2, 3, 4, 5])
+    assert left.get_title() == "5 layers at initialisation" and left.get_yscale() == "log"
+    assert [line.get_label() for line in right.get_lines()] == ["plain", "residual", "predicting the mean"]
+    _check_book_figure(fig)
+
+
+def test_confusion_heatmap_and_loss_curves_fit_the_column(book):
+    labels = [f"T{i}" for i in range(17)]
+    ax = plots.confusion_heatmap(np.arange(17 * 17).reshape(17, 17), labels)  # all 17 tags: capped at the width
+    assert ax.figure.get_size_inches()[0] <= plots.BOOK_WIDTH
+    _check_book_figure(ax.figure)
+    h = History(train_loss=[3.0, 2.0, 1.5], valid_step=[3], valid_loss=[1.4])
+    _check_book_figure(plots.loss_curves({"a": h}, window=2, ylabel="$J$").figure)
+
+
+def test_widgets_draw_without_warnings_under_the_book_style(book):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "The figure layout has changed to tight" under constrained layout
+        widgets.eigen_explorer()
+        widgets.lstm_cell_explorer(T=10)

@@ -102,3 +102,13 @@ def test_metrics_of_a_committed_run_or_none_without_a_checkout(tmp_path):
     name = sorted(p.stem for p in show.RESULTS.glob("*.json"))[0]
     assert show.metrics(name) == show.load(name)["metrics"]
     assert show.metrics(name, results=tmp_path / "absent") is None
+
+
+def test_importing_reproduce_leaves_the_matplotlib_backend_alone():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('svg'); import lecture_code.reproduce.show, lecture_code.reproduce; "
+            "print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "svg"  # a notebook's inline backend survives `from lecture_code.reproduce import show`

@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     if a.device == "cuda" and not torch.cuda.is_available():
         print("--device cuda: no GPU is available", file=sys.stderr)
         return 2
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command writes its figures to files and never opens a window (not set on import:
+    # a notebook that imports lecture_code.reproduce keeps its inline backend)
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     torch.set_num_threads(a.threads)
     out = a.out if a.out is not None else Path("results/smoke" if a.smoke else "results")

@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # results figures are files; never open a window
 import matplotlib.pyplot as plt
 import torch
 from tqdm.auto import tqdm
