@@ -90,27 +90,55 @@ def loss_curves(runs: Mapping[str, History], ax: Axes | None = None, window: int
     return ax
 
 
+def loss_panels(runs: Mapping[str, History], windows: Sequence[int] = (), ylabels: Sequence[str] = ()) -> Figure:
+    """One panel per run (``runs``: panel title -> History), side by side: the training loss against the step,
+    smoothed over ``windows[j]`` steps (a line; 25 without ``windows``), and the validation loss (dots).
+
+    ``ylabels``: the y-axis label of each panel (e.g. the loss's unit), in the order of ``runs``; empty for
+    ``$J(\\theta)$`` on every panel.
+    """
+    for name, given in (("window", windows), ("y label", ylabels)):
+        if given and len(given) != len(runs):
+            raise ValueError(f"need one {name} per run: {len(runs)} runs, {len(given)} {name}s")
+    fig, axes = plt.subplots(1, len(runs), figsize=(BOOK_WIDTH, 3.2), layout="constrained", squeeze=False)
+    for j, (ax, (title, h)) in enumerate(zip(axes[0], runs.items(), strict=True)):
+        ax.plot(np.arange(1, h.steps + 1), h.smoothed(windows[j] if windows else 25), label="training (smoothed)")
+        if h.valid_loss:
+            ax.plot(h.valid_step, h.valid_loss, "o", label="validation")
+        ax.set(xlabel="optimisation step", ylabel=ylabels[j] if ylabels else r"$J(\theta)$", title=title)
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False)
+    return fig
+
+
+def _token_label(token: str) -> str:
+    """A token as a tick label: escapes as in its repr (a newline is \\n), a space as ␣."""
+    return "␣" if token == " " else repr(token)[1:-1]
+
+
 def distribution_panels(probs: Mapping[str, np.ndarray], labels: Sequence[str], top: int = 12,
                         title: str = "") -> Figure:
-    """One bar chart per distribution over the same tokens, sorted by the first distribution.
+    """One bar chart per distribution over the same tokens, side by side and :data:`BOOK_WIDTH` wide in all, the
+    tokens sorted by the first distribution.
 
     Args:
         probs: panel title -> probability vector over the vocabulary.
-        labels: the token shown under each vocabulary entry.
+        labels: the token shown under each vocabulary entry (a space is shown as ␣, a newline as \\n).
         top: how many of the most likely tokens (under the first distribution) to show.
+        title: a title above all the panels; none if empty.
     """
     first = next(iter(probs.values()))
     order = np.argsort(-first)[:top]
-    fig, axes = plt.subplots(1, len(probs), figsize=(3.6 * len(probs), 3), sharey=True)
-    for ax, (name, p) in zip(np.atleast_1d(axes), probs.items(), strict=True):
-        ax.bar(range(top), p[order], color="C0")
-        ax.set_xticks(range(top), [repr(labels[i])[1:-1] for i in order], fontsize=9)
+    fig, axes = plt.subplots(1, len(probs), figsize=(BOOK_WIDTH, 3.0), sharey=True, layout="constrained",
+                             squeeze=False)
+    for ax, (name, p) in zip(axes[0], probs.items(), strict=True):
+        ax.bar(range(len(order)), p[order], color="C0")
+        ax.set_xticks(range(len(order)), [_token_label(labels[i]) for i in order])
         ax.set_title(name)
         ax.grid(axis="y", alpha=0.3)
-    np.atleast_1d(axes)[0].set_ylabel("probability of the next token")
+    axes[0, 0].set_ylabel("probability of the next token")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

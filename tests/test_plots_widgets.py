@@ -269,6 +269,36 @@ def test_deep_networks_draws_layer_norms_and_losses(book):
     _check_book_figure(fig)
 
 
+def test_loss_panels_draws_a_panel_per_run(book):
+    chars = History(train_loss=[4.0, 3.0, 2.5, 2.2], valid_step=[2, 4], valid_loss=[3.1, 2.3])
+    words = History(train_loss=[9.0, 7.0, 6.5], valid_step=[3], valid_loss=[6.6])
+    fig = plots.loss_panels({"characters": chars, "words": words}, windows=(2, 1),
+                            ylabels=(r"$J(\theta)$ (nats per character)", r"$J(\theta)$ (nats per word)"))
+    left, right = fig.axes
+    assert [left.get_title(), right.get_title()] == ["characters", "words"]
+    np.testing.assert_allclose(left.get_lines()[0].get_ydata(), chars.smoothed(2))
+    np.testing.assert_array_equal(right.get_lines()[0].get_ydata(), words.train_loss)  # a window of 1: as it is
+    np.testing.assert_array_equal(right.get_lines()[1].get_xdata(), [3])
+    assert right.get_ylabel().endswith("per word)")
+    assert fig.get_size_inches()[0] <= plots.BOOK_WIDTH
+    _check_book_figure(fig)
+    assert plots.loss_panels({"a": History(train_loss=[1.0])}).axes[0].get_ylabel() == r"$J(\theta)$"
+    with pytest.raises(ValueError, match="one window per run"):
+        plots.loss_panels({"a": chars, "b": words}, windows=(2,))
+
+
+def test_distribution_panels_fits_the_column_with_readable_token_labels(book):
+    tokens = [" ", "\n", *"abcdefghijklm"]
+    rng = np.random.default_rng(0)
+    probs = {rf"$\tau = {tau}$": rng.dirichlet(np.ones(len(tokens)) / tau) for tau in (0.5, 1.0, 1.5)}
+    probs[r"$\tau = 0.5$"][:2] = (1.0, 0.9)  # the space, then the newline, are the most likely tokens
+    fig = plots.distribution_panels(probs, tokens)
+    assert len(fig.axes) == 3 and fig.get_size_inches()[0] <= plots.BOOK_WIDTH
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert len(labels) == 12 and labels[:2] == ["␣", "\\n"]  # shown, not a blank and a line break
+    _check_book_figure(fig)
+
+
 def test_confusion_heatmap_and_loss_curves_fit_the_column(book):
     labels = [f"T{i}" for i in range(17)]
     ax = plots.confusion_heatmap(np.arange(17 * 17).reshape(17, 17), labels)  # all 17 tags: capped at the width
