@@ -166,7 +166,8 @@ def figure(metrics: Metrics, cfg: Mapping[str, Any]) -> plt.Figure:
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for j, (name, c) in enumerate(metrics["curves"].items()):
         steps, loss = np.array(c["step"]), np.mean(c["valid_loss"], axis=0)
-        ax.plot(steps, loss, color=f"C{j}", label=f"{name} layers" if name[-1] != "s" else "8 residual")
+        label = "8 layers, residual" if name == "8res" else f"{name} layer{'' if name == '1' else 's'}"
+        ax.plot(steps, loss, color=f"C{j}", label=label)
         bx.plot(steps * metrics["seconds_per_step"][name], loss, color=f"C{j}")
     ax.axvline(cfg["steps"], color="gray", ls=":")
     bx.axvline(metrics["compute_budget_seconds"], color="gray", ls=":")
