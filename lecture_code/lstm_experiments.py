@@ -18,6 +18,7 @@ arrays are batch-first, a passage is (T, n) with one row per character.
 from __future__ import annotations
 
 import copy
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -302,21 +303,28 @@ def sweep_mean_accuracy(sweep: Mapping) -> dict[int, float]:
 
 def plot_copy_sweeps(sweeps: Mapping[str, Mapping], ax, threshold: float = 0.9, chance: float = 0.25) -> dict[str, int]:
     """Plot the mean test accuracy (error bars: the spread over seeds) of each :func:`copy_sweep` against the gap
-    L, on a matplotlib Axes, with the threshold and chance lines; return each model's :func:`memory_span`."""
+    L, on a matplotlib Axes, with the threshold and chance lines; return each model's :func:`memory_span`.
+
+    A subscripted setting in a model's name, such as ``b_f = 3``, is shown in mathtext in the legend ($b_f = 3$).
+    """
     spans = {}
     for k, (name, s) in enumerate(sweeps.items()):
         acc = np.asarray(s["accuracy"], dtype=float)
         mean = sweep_mean_accuracy(s)
         Ls = [L for L in s["L"] if not np.isnan(mean[L])]
         cols = [j for j, L in enumerate(s["L"]) if L in Ls]
-        ax.errorbar(Ls, [mean[L] for L in Ls], yerr=acc[:, cols].std(axis=0), fmt="o-", color=f"C{k}", label=name,
+        label = re.sub(r"\b([A-Za-z]_[A-Za-z]+ = -?[\d.]+)", r"$\1$", name)
+        ax.errorbar(Ls, [mean[L] for L in Ls], yerr=acc[:, cols].std(axis=0), fmt="o-", color=f"C{k}", label=label,
                     capsize=3)
         spans[name] = memory_span(s["L"], [mean[L] for L in s["L"]], threshold)
     ax.axhline(threshold, color="gray", ls=":", label=f"threshold {threshold:g}")
     ax.axhline(chance, color="gray", ls="--", label="chance")
-    ax.set(xscale="log", xlabel="gap L (distractor tokens)", ylabel="test accuracy", ylim=(0, 1.05))
+    ax.set(xscale="log", xlabel="gap $L$ (distractor tokens)", ylabel="test accuracy", ylim=(0, 1.05))
+    gaps = sorted({L for s in sweeps.values() for L in s["L"]})
+    ax.set_xticks(gaps, [str(L) for L in gaps])  # the gaps tried, as plain numbers
+    ax.minorticks_off()
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False)
     return spans
 
 

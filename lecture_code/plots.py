@@ -428,3 +428,203 @@ def deep_networks(layer_norms: Mapping[str, np.ndarray], losses: Mapping[str, Se
         ax.grid(alpha=0.3)
         ax.legend(frameon=False)
     return fig
+
+
+# Chapter 6: bidirectional and multi-layer RNNs
+
+def word_votes(panels: Mapping[str, Mapping[str, np.ndarray]], words: Sequence[str]) -> Figure:
+    """Each word's vote v(t) = (w_+ - w_-)^T h(t) as bars, one panel per model, stacked with shared axes.
+
+    ``panels``: panel title -> (legend label -> votes, one per word of ``words``); the bars of the sentences of a
+    panel stand side by side at each word, and a zero line marks where a vote changes sign. The panels are stacked
+    rather than side by side so that every word gets a full-width slot for its label.
+    """
+    fig, axes = plt.subplots(len(panels), 1, figsize=(BOOK_WIDTH, 1.2 + 2.2 * len(panels)), sharex=True,
+                             sharey=True, layout="constrained", squeeze=False)
+    for ax, (title, bars) in zip(axes[:, 0], panels.items(), strict=True):
+        width = 0.8 / max(len(bars), 1)
+        for k, (label, votes) in enumerate(bars.items()):
+            if len(votes) != len(words):
+                raise ValueError(f"{title}, {label}: {len(votes)} votes for {len(words)} words")
+            ax.bar(np.arange(len(words)) + width * k - 0.4 + width / 2, votes, width=width, label=label)
+        ax.axhline(0, color="gray", lw=0.8)
+        ax.set(title=title, ylabel=r"vote $v^{(t)}$")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].legend(frameon=False)
+    axes[-1, 0].set_xticks(range(len(words)), words)
+    axes[-1, 0].set_xlabel("word $t$ (a vote > 0 argues for positive)")
+    return fig
+
+
+def seed_accuracies(accuracies: Mapping[str, Mapping[str, Sequence[float]]],
+                    baselines: Mapping[str, tuple[str, float]]) -> Figure:
+    """Test accuracy of every seed (dots) and its mean (a short bar) per model, one panel per task.
+
+    ``accuracies``: task -> (model -> accuracy of each seed); ``baselines``: task -> (name, accuracy) of a
+    baseline, drawn dashed across the panel and named just above the line.
+    """
+    fig, axes = plt.subplots(1, len(accuracies), figsize=(BOOK_WIDTH, 3.2), layout="constrained", squeeze=False)
+    for ax, (task, per_model) in zip(axes[0], accuracies.items(), strict=True):
+        for k, acc in enumerate(per_model.values()):
+            acc = np.asarray(acc, dtype=float)
+            ax.plot(np.full(len(acc), k), acc, "o", color=f"C{k}", alpha=0.6)
+            ax.plot([k - 0.15, k + 0.15], [acc.mean()] * 2, color=f"C{k}", lw=3)
+        name, level = baselines[task]
+        ax.axhline(level, color="gray", ls="--")
+        ax.annotate(f"baseline: {name}", (0, level), xycoords=("axes fraction", "data"), xytext=(4, 2),
+                    textcoords="offset points", va="bottom", color="dimgray")
+        ax.set(xticks=range(len(per_model)), xticklabels=list(per_model), xlim=(-0.5, len(per_model) - 0.5),
+               ylabel="test accuracy", title=task)
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def depth_perplexity(runs: Mapping[tuple[bool, int], History], title: str = "", ax: Axes | None = None) -> Axes:
+    """Final validation perplexity exp(J) against the number of layers L, plain and residual stacks.
+
+    ``runs``: (residual, L) -> History, as from :func:`lecture_code.deep_rnn_experiments.depth_sweep`; a line per
+    kind of stack present, a dot per depth.
+    """
+    ax = ax or plt.subplots(figsize=(BOOK_WIDTH, 3.4), layout="constrained")[1]
+    depths = sorted({L for _, L in runs})
+    for residual in (False, True):
+        have = [L for L in depths if (residual, L) in runs]
+        if have:
+            ax.plot(have, [np.exp(runs[(residual, L)].valid_loss[-1]) for L in have], "o-",
+                    label="residual" if residual else "plain")
+    ax.set(xticks=depths, xlabel="layers $L$", ylabel=r"validation perplexity $\exp(J)$")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return ax
+
+
+def loss_curves_with_level(runs: Mapping[str, History], level: float, level_label: str, title: str = "",
+                           window: int = 25, ylabel: str = r"$J(\theta)$ (nats per token)",
+                           ax: Axes | None = None) -> Axes:
+    """:func:`loss_curves` with a reference loss ``level`` (e.g. a unigram model's) drawn as a dashed line; the
+    legend stands to the right of the axes, so that it hides no curve."""
+    ax = loss_curves(runs, ax=ax, window=window, ylabel=ylabel)
+    ax.axhline(level, color="gray", ls="--", label=level_label)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax
+
+
+# Chapter 5: long short-term memory
+
+_GATE_PANELS = (("f", r"forget gate $\mathbf{f}^{(t)}$"), ("i", r"input gate $\mathbf{i}^{(t)}$"),
+                ("o", r"output gate $\mathbf{o}^{(t)}$"),
+                ("c", r"cell $\mathbf{c}^{(t)}$, each unit divided by its largest $|c_j|$"))
+_CHAR_SHOWN = {"\n": "⏎", " ": "␣"}
+
+
+def lstm_gates(trace: Mapping[str, np.ndarray], units: Sequence[int], text: str) -> Figure:
+    """The forget, input and output gates and the cell of some units while an LSTM reads ``text``: four heatmaps,
+    stacked, a row per unit and a column per character (a newline shown as ⏎, a space as ␣).
+
+    ``trace``: (T, n) arrays under "f", "i", "o" and "c", T = len(text), as from
+    :func:`lecture_code.lstm_experiments.lstm_trace`. The gates share one colour scale, 0 to 1; each unit's cell is
+    divided by its largest |c| over the text, so that it lies in [-1, 1]. ``trace`` is not changed. Keep ``text``
+    to about 45 characters, so that each one has room for its label.
+    """
+    units = list(units)
+    if any(trace[k].shape[0] != len(text) for k, _ in _GATE_PANELS):
+        raise ValueError(f"trace must have one row per character of text ({len(text)})")
+    cell = trace["c"][:, units]
+    cell = cell / np.where(np.abs(cell).max(axis=0) > 0, np.abs(cell).max(axis=0), 1.0)
+    height = 0.6 + len(_GATE_PANELS) * (0.45 + 0.2 * len(units))
+    fig, axes = plt.subplots(len(_GATE_PANELS), 1, figsize=(BOOK_WIDTH, height), sharex=True, layout="constrained")
+    for ax, (key, title) in zip(axes, _GATE_PANELS, strict=True):
+        values, style = (cell, ("RdBu_r", -1, 1)) if key == "c" else (trace[key][:, units], ("viridis", 0, 1))
+        im = ax.imshow(values.T, aspect="auto", cmap=style[0], vmin=style[1], vmax=style[2],
+                       interpolation="nearest")
+        ax.set_yticks(range(len(units)), [f"unit {u}" for u in units])
+        ax.set_title(title, loc="left")
+        if key in ("o", "c"):  # one colour bar for the three gates, one for the cell
+            fig.colorbar(im, ax=axes[:3] if key == "o" else ax, pad=0.01, aspect=30 if key == "o" else 10)
+    axes[-1].set_xticks(range(len(text)), [_CHAR_SHOWN.get(ch, ch) for ch in text])
+    axes[-1].tick_params(axis="x", length=0)
+    axes[-1].set_xlabel("the character read at step $t$")
+    return fig
+
+
+def cell_tracks(tracks: Mapping[str, tuple[int, float, np.ndarray, np.ndarray]], newlines: Sequence[int],
+                mode: str = "") -> Figure:
+    """One panel per property, stacked: a unit's cell value c_j(t) against t, and the property beside it, rescaled
+    to the cell's mean and spread; gray vertical lines at the ``newlines``.
+
+    ``tracks``: property -> (unit j, its correlation r with the property, its cells (T,), the property (T,));
+    ``mode``: said in each title, in brackets, if given.
+    """
+    fig, axes = plt.subplots(len(tracks), 1, figsize=(BOOK_WIDTH, 0.8 + 2.2 * len(tracks)), sharex=True,
+                             layout="constrained", squeeze=False)
+    for ax, (prop, (unit, r, c, f)) in zip(axes[:, 0], tracks.items(), strict=True):
+        c, f = np.asarray(c, dtype=float), np.asarray(f, dtype=float)
+        t = np.arange(len(c))
+        ax.plot(t, c, color="C0", label=rf"cell $c_{{{unit}}}^{{(t)}}$")
+        ax.plot(t, (f - f.mean()) / f.std() * c.std() + c.mean(), color="C1", alpha=0.7, label=f"{prop} (rescaled)")
+        for k in newlines:
+            ax.axvline(k, color="gray", lw=0.5, alpha=0.5)
+        ax.set_title(rf"unit {unit} and the {prop}: $r = {r:+.2f}$" + (f" ({mode})" if mode else ""), loc="left")
+        ax.legend(frameon=False, loc="upper right", ncol=2)
+        ax.margins(y=0.25)
+    axes[-1, 0].set_xlabel("character position $t$ in the validation text (gray lines: newlines)")
+    return fig
+
+
+def cell_settings(runs: Mapping[str, tuple[np.ndarray, np.ndarray]], c_tilde: np.ndarray, c0: float) -> Figure:
+    """One unit's cell under constant gates, a panel per setting in a grid of two columns: the candidate c̃(t),
+    the cell c(t) from c(0) = ``c0``, and h(t); one legend, below the panels.
+
+    ``runs``: panel title -> (c(1..T), h(1..T)), as from :func:`lecture_code.lstm_experiments.cell_recurrence`
+    with the candidates ``c_tilde`` (T,).
+    """
+    rows = -(-len(runs) // 2)
+    fig, axes = plt.subplots(rows, 2, figsize=(BOOK_WIDTH, 0.9 + 2.3 * rows), sharex=True, sharey=True,
+                             layout="constrained", squeeze=False)
+    T = len(c_tilde)
+    for ax, (title, (c, h)) in zip(axes.flat, runs.items(), strict=False):
+        ax.step(np.arange(1, T + 1), c_tilde, where="mid", color="gray", lw=1, label=r"candidate $\tilde{c}^{(t)}$")
+        ax.plot(np.arange(T + 1), np.r_[c0, c], "o-", ms=2, label=r"cell $c^{(t)}$")
+        ax.plot(np.arange(1, T + 1), h, "s-", ms=2, label=r"$h^{(t)} = o \tanh c^{(t)}$, $o = 1$")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(runs):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("step $t$")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False)
+    return fig
+
+
+def state_gradient_panels(panels: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
+                          styles: Mapping[str, tuple[str, str]]) -> Figure:
+    """||dJ(T)/dc(T-ℓ)|| (solid) and ||dJ(T)/dh(T-ℓ)|| (dashed) against ℓ, log scale shared, one panel per set of
+    models, side by side; one legend below the panels, a colour per model and a line style per state.
+
+    ``panels``: panel title -> (model -> norms with keys "h" and, for an LSTM, "c", as from
+    :func:`lecture_code.lstm_experiments.state_gradient_norms`); ``styles``: model -> (legend label, colour).
+    Models with the same label share a colour and one legend entry.
+    """
+    from matplotlib.lines import Line2D
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(BOOK_WIDTH, 3.9), sharey=True, layout="constrained",
+                             squeeze=False)
+    for ax, (title, runs) in zip(axes[0], panels.items(), strict=True):
+        for name, g in runs.items():
+            label, color = styles[name]
+            if "c" in g:
+                ax.semilogy(g["c"], color=color, label=label)
+            ax.semilogy(g["h"], color=color, ls="--", label=label)
+        ax.set(title=title, xlabel=r"distance $\ell$")
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set_ylabel("gradient norm")
+    shown = {name: styles[name] for runs in panels.values() for name in runs}
+    handles = [Line2D([], [], color=color, label=label) for label, color in dict(shown.values()).items()]
+    norm = r"$\Vert \partial J^{(T)} / \partial \mathbf{%s}^{(T-\ell)} \Vert$"
+    handles += [Line2D([], [], color="gray", label=norm % "c"), Line2D([], [], color="gray", ls="--", label=norm % "h")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+    return fig

@@ -155,7 +155,8 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
         c_tilde = candidate_pattern(pattern.value, T, amplitude.value)
         c, h = cell_recurrence(f.value, i.value, o.value, c_tilde, c0.value)
         t = np.arange(T + 1)
-        fig = Figure(figsize=(6.5, 3.2), layout="tight")  # whatever the rcParams say (plots.book_style)
+        # 720 px at 100 dpi, the width of the book's figures; the layout is set here, whatever the rcParams say
+        fig = Figure(figsize=(7.2, 3.4), layout="tight")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         ax.step(t[1:], c_tilde, where="mid", color="gray", lw=1, alpha=0.7, label="candidate c̃(t)")
@@ -163,9 +164,9 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
         ax.plot(t[1:], h, "s-", ms=3, color="C1", label="hidden h(t) = o tanh(c(t))")
         ax.set_xlabel("step t")
         ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize=8, loc="best")
+        ax.legend(frameon=False, fontsize=10, loc="best")
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
+        fig.savefig(buf, format="png", dpi=100)
         image.value = buf.getvalue()
         if f.value == 1.0:
             memory = "f = 1: c(0) is never forgotten" + (" and nothing is written, so c(t) = c(0) exactly."

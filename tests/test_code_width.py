@@ -15,9 +15,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # The chapters whose code is formatted for the code box. Add a chapter here once it is.
 CHAPTERS = [
+    "01_rnn_lm",
     "02_bptt",
     "03_other_uses",
     "04_vanishing_exploding",
+    "05_lstm",
+    "06_bidirectional_multilayer",
 ]
 MAX_CHARS = 88  # characters per line that the code box shows at 1400 px
 MAX_LINES = 15  # lines per code cell

@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # The chapters whose figures are book figures. Add a chapter here once its figures are glued.
-CHAPTERS = ["01_rnn_lm", "02_bptt", "03_other_uses", "04_vanishing_exploding"]
+CHAPTERS = ["01_rnn_lm", "02_bptt", "03_other_uses", "04_vanishing_exploding", "05_lstm",
+            "06_bidirectional_multilayer"]
 COLUMN_PX = 750  # the book's text column at 1400 px
 MAX_WIDTH_PX = 1.1 * COLUMN_PX
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")

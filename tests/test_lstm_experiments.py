@@ -336,7 +336,9 @@ def test_sweep_mean_accuracy_and_plot_copy_sweeps():
     assert mean[5] == 1.0 and mean[10] == pytest.approx(0.85) and np.isnan(mean[20])
     full = {"L": [5, 10], "accuracy": np.array([[1.0, 1.0]])}
     fig, ax = plt.subplots()
-    spans = la.plot_copy_sweeps({"a": sweep, "b": full}, ax)
-    assert spans == {"a": 5, "b": 10}
+    spans = la.plot_copy_sweeps({"a": sweep, "LSTM, b_f = 3": full}, ax)
+    assert spans == {"a": 5, "LSTM, b_f = 3": 10}
     assert len(ax.containers) == 2 and ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][-2:] == ["a", "LSTM, $b_f = 3$"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5", "10", "20"]
     plt.close(fig)

@@ -315,3 +315,126 @@ def test_widgets_draw_without_warnings_under_the_book_style(book):
         warnings.simplefilter("error")  # e.g. "The figure layout has changed to tight" under constrained layout
         widgets.eigen_explorer()
         widgets.lstm_cell_explorer(T=10)
+
+
+# --- the figures of chapter 6 -----------------------------------------------------------------------------------
+
+
+def test_word_votes_stacks_a_panel_per_model_with_bars_side_by_side(book):
+    words = ["the", "movie", "exciting /\nboring"]
+    panels = {"unidirectional LSTM": {"…exciting !": np.array([1.0, -2.0, 3.0]),
+                                      "…boring !": np.array([1.0, -2.0, -4.0])},
+              "bidirectional LSTM": {"…exciting !": np.array([0.5, 0.5, 2.0]),
+                                     "…boring !": np.array([0.0, -1.0, -3.0])}}
+    fig = plots.word_votes(panels, words)
+    top, bottom = fig.axes
+    assert [top.get_title(), bottom.get_title()] == list(panels)
+    np.testing.assert_allclose([b.get_height() for b in top.patches], [1.0, -2.0, 3.0, 1.0, -2.0, -4.0])
+    np.testing.assert_allclose([b.get_x() + b.get_width() / 2 for b in top.patches][:4], [-0.2, 0.8, 1.8, 0.2])
+    assert [t.get_text() for t in bottom.get_xticklabels()] == words
+    assert [t.get_text() for t in top.get_legend().get_texts()] == ["…exciting !", "…boring !"]
+    assert r"v^{(t)}" in top.get_ylabel()
+    _check_book_figure(fig)
+    with pytest.raises(ValueError, match="2 votes for 3 words"):
+        plots.word_votes({"a": {"b": np.ones(2)}}, words)
+
+
+def test_seed_accuracies_draws_seeds_means_and_a_named_baseline(book):
+    accuracies = {"tagging": {"unidirectional": [0.80, 0.82], "bidirectional": np.array([0.85, 0.86, 0.87])},
+                  "sentiment": {"unidirectional": [0.70], "bidirectional": [0.72]}}
+    fig = plots.seed_accuracies(accuracies, {"tagging": ("most frequent tag", 0.75),
+                                             "sentiment": ("majority class", 0.5)})
+    left, right = fig.axes
+    dots, mean = left.get_lines()[2:4]  # the bidirectional model's seeds and mean
+    np.testing.assert_array_equal(dots.get_xdata(), [1, 1, 1])
+    np.testing.assert_allclose(mean.get_ydata(), [0.86, 0.86])
+    assert left.get_lines()[-1].get_ydata()[0] == 0.75  # the baseline
+    assert [t.get_text() for t in left.get_xticklabels()] == ["unidirectional", "bidirectional"]
+    assert right.get_title() == "sentiment" and "baseline: majority class" in [t.get_text() for t in right.texts]
+    _check_book_figure(fig)
+
+
+def test_depth_perplexity_draws_exp_of_the_final_validation_loss_per_depth(book):
+    runs = {(residual, L): History(train_loss=[3.0], valid_step=[1], valid_loss=[2.0 + (0 if residual else L)])
+            for residual in (False, True) for L in (1, 2, 4)}
+    ax = plots.depth_perplexity(runs, title="t")
+    plain, residual = ax.get_lines()
+    np.testing.assert_array_equal(plain.get_xdata(), [1, 2, 4])
+    np.testing.assert_allclose(plain.get_ydata(), np.exp([3.0, 4.0, 6.0]))
+    np.testing.assert_allclose(residual.get_ydata(), np.exp([2.0, 2.0, 2.0]))
+    assert [plain.get_label(), residual.get_label()] == ["plain", "residual"] and ax.get_title() == "t"
+    _check_book_figure(ax.figure)
+    only_plain = plots.depth_perplexity({k: h for k, h in runs.items() if not k[0]})
+    assert [line.get_label() for line in only_plain.get_lines()] == ["plain"]
+
+
+def test_loss_curves_with_level_adds_a_dashed_reference(book):
+    h = History(train_loss=[4.0, 3.5, 3.3], valid_step=[3], valid_loss=[3.3])
+    ax = plots.loss_curves_with_level({"plain": h, "residual": h}, 3.31, "unigram entropy", title="t", window=2,
+                                      ylabel=r"$J(\theta)$ (nats per character)")
+    level = ax.get_lines()[-1]
+    assert level.get_ydata()[0] == 3.31 and level.get_linestyle() == "--"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == "plain: train" and labels[-1] == "unigram entropy" and ax.get_title() == "t"
+    _check_book_figure(ax.figure)
+
+
+# --- the figures of chapter 5 -----------------------------------------------------------------------------------
+
+
+def test_lstm_gates_stacks_four_heatmaps_and_leaves_the_trace_alone(book):
+    rng = np.random.default_rng(0)
+    text = "AB:\nab c"
+    trace = {k: rng.uniform(size=(len(text), 5)) for k in "fio"}
+    trace["c"] = rng.normal(size=(len(text), 5))
+    before = trace["c"].copy()
+    fig = plots.lstm_gates(trace, [3, 1], text)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 4 and len(fig.axes) == 6  # and two colour bars
+    np.testing.assert_array_equal(panels[0].images[0].get_array(), trace["f"][:, [3, 1]].T)
+    cell = panels[3].images[0].get_array()
+    np.testing.assert_allclose(np.abs(cell).max(axis=1), [1.0, 1.0])  # each unit divided by its largest |c|
+    np.testing.assert_array_equal(trace["c"], before)
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == ["unit 3", "unit 1"]
+    assert [t.get_text() for t in panels[3].get_xticklabels()] == list("AB:⏎ab␣c")
+    _check_book_figure(fig)
+    with pytest.raises(ValueError, match="one row per character"):
+        plots.lstm_gates(trace, [0], text[:-1])
+
+
+def test_cell_tracks_draws_the_cell_and_the_rescaled_property(book):
+    c, f = np.array([0.0, 1.0, 2.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
+    fig = plots.cell_tracks({"line position": (7, 0.5, c, f), "speaker line": (2, -0.25, -c, f)}, [2], "quick")
+    top, bottom = fig.axes
+    np.testing.assert_array_equal(top.get_lines()[0].get_ydata(), c)
+    rescaled = top.get_lines()[1].get_ydata()
+    assert rescaled.mean() == pytest.approx(c.mean()) and rescaled.std() == pytest.approx(c.std())
+    assert bottom.get_title(loc="left") == "unit 2 and the speaker line: $r = -0.25$ (quick)"
+    assert len(top.get_lines()) == 3  # and a newline
+    _check_book_figure(fig)
+
+
+def test_cell_settings_draws_a_grid_of_panels_with_one_legend(book):
+    c_tilde = np.array([0.0, 1.0, 0.0])
+    runs = {f"$f = {f}$": (np.array([f, f, f]), np.tanh([f, f, f])) for f in (1, 0.5, 0.8)}
+    fig = plots.cell_settings(runs, c_tilde, c0=1.0)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 3 and fig.get_size_inches()[0] <= plots.BOOK_WIDTH
+    np.testing.assert_array_equal(shown[1].get_lines()[1].get_ydata(), [1.0, 0.5, 0.5, 0.5])  # c(0), then c(t)
+    assert len(fig.legends) == 1 and shown[2].get_title() == "$f = 0.8$"
+    _check_book_figure(fig)
+
+
+def test_state_gradient_panels_colours_models_and_styles_states(book):
+    lstm, rnn = {"c": np.array([1.0, 0.5]), "h": np.array([1.0, 0.2])}, {"h": np.array([1.0, 0.01])}
+    styles = {"LSTM, b_f = 1": ("LSTM, $b_f = 1$", "C1"), "trained LSTM": ("LSTM, $b_f = 1$", "C1"),
+              "RNN": ("vanilla RNN", "k")}
+    fig = plots.state_gradient_panels({"at initialisation": {"LSTM, b_f = 1": lstm, "RNN": rnn},
+                                       "after training": {"trained LSTM": lstm, "RNN": rnn}}, styles)
+    left, right = fig.axes
+    assert [line.get_linestyle() for line in left.get_lines()] == ["-", "--", "--"]
+    np.testing.assert_array_equal(right.get_lines()[2].get_ydata(), [1.0, 0.01])
+    assert left.get_yscale() == "log" and right.get_title() == "after training"
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["LSTM, $b_f = 1$", "vanilla RNN"] and len(legend) == 4
+    _check_book_figure(fig)
