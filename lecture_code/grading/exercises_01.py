@@ -24,7 +24,7 @@ from ..numpy_rnn import sample_next as sample_next_ref
 from ..numpy_rnn import softmax as softmax_ref
 from .cases import PRE, far_below, scaled, size_cases, softmax_logits
 from .checker import BROADCAST_ERROR, Case, Exercise, Mistake, shape_hints
-from .questions import int_cases, validate_derived
+from .questions import derived_exercise, int_cases
 from .sampling import MISTAKES as SAMPLING_MISTAKES
 from .sampling import validate_sampler
 
@@ -305,7 +305,7 @@ _UNIFORM_CASES = int_cases(("V",), [
     ("stress: the One Billion Word vocabulary", (793_471,)),
 ])
 
-UNIFORM_PERPLEXITY = Exercise(
+UNIFORM_PERPLEXITY = derived_exercise(
     id="uniform_perplexity",
     chapter=1,
     signature="uniform_perplexity(V)",
@@ -314,8 +314,6 @@ UNIFORM_PERPLEXITY = Exercise(
     reference=uniform_perplexity,
     make_cases=_UNIFORM_CASES,
     arg_names=("V",),
-    kind="scalar",
-    validate=validate_derived,
     mistakes=(
         Mistake("returned the loss log V", "log |V| is the uniform model's loss J, in nats; its perplexity is "
                 "exp(J) = exp(log |V|).", lambda V: float(np.log(V))),
@@ -350,7 +348,8 @@ _PARAMS_CASES = int_cases(("V", "d", "n"), [
     ("stress: the One Billion Word vocabulary", (793_471, 1024, 2048)),
 ])
 
-RNN_LM_NUM_PARAMS = Exercise(
+RNN_LM_NUM_PARAMS = derived_exercise(
+    exact=True,
     id="rnn_lm_num_params",
     chapter=1,
     signature="rnn_lm_num_params(V, d, n)",
@@ -359,10 +358,6 @@ RNN_LM_NUM_PARAMS = Exercise(
     reference=rnn_lm_num_params,
     make_cases=_PARAMS_CASES,
     arg_names=("V", "d", "n"),
-    kind="scalar",
-    rtol=0.0,
-    atol=0.0,
-    validate=validate_derived,
     mistakes=(
         Mistake("biases forgotten", "b_1 (n numbers) and b_2 (|V| numbers) are parameters too.",
                 lambda V, d, n: d * V + n * n + n * d + V * n),

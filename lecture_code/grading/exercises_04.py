@@ -30,7 +30,7 @@ from ..gradients import gradient_norms_over_distance as gradient_norms_ref
 from ..gradients import jacobian_product as jacobian_product_ref
 from .cases import size_cases
 from .checker import Case, Exercise, Mistake
-from .questions import choice_exercise, validate_derived
+from .questions import choice_exercise, derived_exercise
 
 # ---------------------------------------------------------------------------------------------
 # clip_grad_norm
@@ -283,7 +283,7 @@ def _bound_with(**wrong) -> Callable[..., float]:
     return lambda W_h, gamma, ell: _bound(W_h, gamma, ell, **wrong)
 
 
-JACOBIAN_NORM_BOUND = Exercise(
+JACOBIAN_NORM_BOUND = derived_exercise(
     id="jacobian_norm_bound",
     chapter=4,
     signature="jacobian_norm_bound(W_h, gamma, ell)",
@@ -292,9 +292,7 @@ JACOBIAN_NORM_BOUND = Exercise(
     reference=jacobian_norm_bound,
     make_cases=_bound_cases,
     arg_names=("W_h", "gamma", "ell"),
-    kind="scalar",
     atol=0.0,
-    validate=validate_derived,
     mistakes=(
         Mistake("Frobenius norm", "np.linalg.norm(W_h) is the Frobenius norm, sqrt(sum of squares); the bound uses "
                 "the spectral norm, the largest singular value s_1: np.linalg.norm(W_h, ord=2).",

@@ -30,7 +30,7 @@ from ..numpy_lstm import lstm_step as lstm_step_ref
 from ..numpy_lstm import lstm_step_backward as lstm_step_backward_ref
 from .cases import GRAD, PRE, scaled, size_cases
 from .checker import Case, Exercise, Mistake, shape_hints
-from .questions import choice_exercise, int_cases, validate_derived
+from .questions import choice_exercise, derived_exercise, int_cases
 
 Params = dict[str, np.ndarray]
 
@@ -217,7 +217,8 @@ def lstm_num_params(d: int, n: int) -> int:
     return 4 * (n * n + n * d + n)
 
 
-LSTM_NUM_PARAMS = Exercise(
+LSTM_NUM_PARAMS = derived_exercise(
+    exact=True,
     id="lstm_num_params",
     chapter=5,
     signature="lstm_num_params(d, n)",
@@ -234,10 +235,6 @@ LSTM_NUM_PARAMS = Exercise(
         ("stress: a wide layer", (1024, 2048)),
     ]),
     arg_names=("d", "n"),
-    kind="scalar",
-    rtol=0.0,
-    atol=0.0,
-    validate=validate_derived,
     mistakes=(
         Mistake("candidate's block forgotten", "the candidate c~ has its own weights W_c, U_c and b_c, like the three "
                 "gates: four blocks in all.", lambda d, n: 3 * (n * n + n * d + n)),

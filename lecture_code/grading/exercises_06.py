@@ -29,7 +29,7 @@ from ..numpy_deep_rnn import stacked_rnn_forward as stacked_rnn_forward_ref
 from ..numpy_rnn import rnn_step
 from .cases import PRE, lengths_below, scaled, size_cases
 from .checker import Case, Exercise, Mistake, shape_hints
-from .questions import choice_exercise, int_cases, validate_derived
+from .questions import choice_exercise, derived_exercise, int_cases
 
 
 def _params(rng: np.random.Generator, d: int, n: int) -> dict[str, np.ndarray]:
@@ -223,7 +223,8 @@ def _stacked_count(d: int, n: int, L: int, *, upper_input: str = "2n", direction
     return directions * ((n * n + n * d + biases * n) + (L - 1) * (n * n + n * upper + biases * n))
 
 
-STACKED_BIRNN_NUM_PARAMS = Exercise(
+STACKED_BIRNN_NUM_PARAMS = derived_exercise(
+    exact=True,
     id="stacked_birnn_num_params",
     chapter=6,
     signature="stacked_birnn_num_params(d, n, L)",
@@ -241,10 +242,6 @@ STACKED_BIRNN_NUM_PARAMS = Exercise(
         ("stress: 8 layers", (1024, 1024, 8)),
     ]),
     arg_names=("d", "n", "L"),
-    kind="scalar",
-    rtol=0.0,
-    atol=0.0,
-    validate=validate_derived,
     mistakes=(
         Mistake("upper layers read n, not 2n", "a layer above the first reads the concatenated state [h->; h<-] "
                 "of the layer below, which has 2n entries: its W_e is n x 2n in each direction.",

@@ -1,8 +1,9 @@
 """Questions that are not an implementation: a formula derived from the sizes, or a multiple choice.
 
 - A **derived formula** (the perplexity of a uniform model, a parameter count, a bound) is a function of the sizes
-  that the learner writes after deriving it; :func:`int_cases` makes cases of plain ints, and
-  :func:`validate_derived` checks it like any scalar exercise but never shows the right value.
+  that the learner writes after deriving it; :func:`derived_exercise` registers one, :func:`int_cases` makes
+  cases of plain ints, and :func:`validate_derived` checks it like any scalar exercise but never shows the
+  right value.
 - A **multiple choice** (:func:`choice_exercise`): the learner's function returns the letter of an option. Each
   wrong option is a registered mistake, whose hint names the misconception; a pass shows the explanation.
 """
@@ -41,6 +42,17 @@ def validate_derived(ex: Exercise, fn: Callable[..., Any], timeout: float) -> Re
     result.message = _EXPECTED.sub(r"returned \1, which is not the right value (derive it: the checker does not "
                                    "show it)", _FINITE.sub("the right value is finite", result.message))
     return result
+
+
+def derived_exercise(*, exact: bool = False, **fields: Any) -> Exercise:
+    """A question whose answer is a formula in the sizes: a scalar exercise checked by :func:`validate_derived`.
+
+    ``exact=True`` is for counts (a number of parameters): no tolerance at all. ``fields`` are the
+    :class:`~.checker.Exercise` fields (id, chapter, signature, summary, reference, make_cases, mistakes...).
+    """
+    if exact:
+        fields |= {"rtol": 0.0, "atol": 0.0}
+    return Exercise(kind="scalar", validate=validate_derived, **fields)
 
 
 # Multiple-choice questions (every set has some): the learner's function returns the letter of an option.
