@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from . import numpy_rnn
 from .models import RNNLM, detach_state
 from .numpy_rnn import Params
 
@@ -116,8 +117,6 @@ def occurrence_contributions(radius: float, V: int = 30, d: int = 16, n: int = 3
         term of the occurrence j steps before the loss; ``gap[j]`` = ||S_j - dJ/dW_h|| / ||dJ/dW_h||, where S_j sums
         the terms of distances 0..j (so ``gap[-1]`` is 0 up to rounding).
     """
-    from . import numpy_rnn
-
     r = np.random.default_rng(seed)
     p = numpy_rnn.init_rnn_lm_params(V, d, n, r, scale=0.1)
     p["W_h"] = radius * r.normal(size=(n, n)) / np.sqrt(n)
