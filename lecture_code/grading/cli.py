@@ -56,14 +56,27 @@ def _quiet() -> None:
     sys.unraisablehook = _quiet_unraisable
 
 
+def _read(nb: Path) -> bytes | None:
+    try:
+        return nb.read_bytes()
+    except OSError:  # the sandbox reads it again, and the error becomes this notebook's grade
+        return None
+
+
 def _grade_all(notebooks: list[Path], limits: Limits, jobs: int) -> Iterator[Graded]:
-    """Grade the notebooks, ``jobs`` at a time (each in a grader process of its own when jobs > 1), in order."""
+    """Grade the notebooks, ``jobs`` at a time (each in a grader process of its own when jobs > 1), in order.
+
+    Every notebook is read before the first one runs, so a submission that deletes or rewrites the others
+    (possible where the sandbox cannot run it as another user) changes no one's grade.
+    """
+    sources = [_read(nb) for nb in notebooks]
     if jobs <= 1 or len(notebooks) <= 1:
-        for nb in notebooks:
-            yield grade_notebook(nb, limits)
+        for nb, source in zip(notebooks, sources, strict=True):
+            yield grade_notebook(nb, limits, source)
         return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_quiet) as pool:
-        futures = [pool.submit(grade_notebook, nb, limits) for nb in notebooks]
+        futures = [pool.submit(grade_notebook, nb, limits, source)
+                   for nb, source in zip(notebooks, sources, strict=True)]
         for nb, future in zip(notebooks, futures, strict=True):
             try:
                 yield future.result()

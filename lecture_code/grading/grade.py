@@ -87,8 +87,12 @@ def _check(sb: Sandbox, nb: str, ex_id: str) -> Row:
     return _row_from_result(nb, result)
 
 
-def grade_notebook(path: Path, limits: Limits | None = None) -> Graded:
+def grade_notebook(path: Path, limits: Limits | None = None, source: bytes | None = None) -> Graded:
     """Run ``path`` in a sandbox and check every exercise of its chapter (see the module docstring).
+
+    ``source`` is the notebook's content, read before any notebook ran: where the sandbox cannot run a
+    submission as another user, it can delete or rewrite the other submissions, and each is then still
+    graded as it was handed in. Without it, ``path`` is read when its sandbox starts.
 
     A notebook without a chapter number in its name is checked on the exercises it defines. If the
     kernel dies or hangs while one exercise is checked, the notebook runs again in a fresh sandbox
@@ -102,7 +106,7 @@ def grade_notebook(path: Path, limits: Limits | None = None) -> Graded:
     todo: list[str] | None = None  # the exercises left to check, once the first run has told which exist
     try:
         for attempt in range(MAX_RESTARTS + 1):
-            with Sandbox(path, limits) as sb:
+            with Sandbox(path, limits, source) as sb:
                 run_problems = sb.run_notebook()
                 problems = run_problems if todo is None else problems
                 try:

@@ -128,8 +128,11 @@ def _uid() -> int:
 class Sandbox:
     """One notebook's kernel. Use as a context manager; see the module docstring."""
 
-    def __init__(self, notebook: Path, limits: Limits) -> None:
+    def __init__(self, notebook: Path, limits: Limits, source: bytes | None = None) -> None:
+        """``source``: the notebook's bytes as read before grading began (see :func:`.grade.grade_notebook`);
+        without it, the file is copied when the kernel starts."""
         self.notebook = notebook
+        self.source = source
         self.limits = limits
         self.iso = isolation()
         self.uid = _uid() if self.iso.own_user else None
@@ -187,7 +190,10 @@ class Sandbox:
 
         for sub in ("work", "home", "tmp", "runtime", "cache", "ipc"):
             (self.dir / sub).mkdir()
-        shutil.copy2(self.notebook, self.work / self.notebook.name)
+        if self.source is None:
+            shutil.copy2(self.notebook, self.work / self.notebook.name)
+        else:
+            (self.work / self.notebook.name).write_bytes(self.source)
         conn, _ = write_connection_file(str(self.dir / "runtime" / "kernel.json"), ip=str(self.dir / "ipc" / "k"),
                                         transport="ipc", key=secrets.token_hex(16).encode())
         if self.uid is not None:
