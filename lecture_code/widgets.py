@@ -11,6 +11,17 @@ from .generate import generate
 from .models import RNNLM
 from .text import Vocab
 
+DPI = 100
+"""Pixels per inch the widgets' figures are shown at: a 7.2-inch figure is 720 px, the book's figure width."""
+
+
+def _shown(width_in: float = 7.2) -> w.Layout:
+    """The layout of a widget's figure: ``width_in`` inches at :data:`DPI`, or the column if that is narrower.
+
+    The PNG is drawn at ``2 * DPI``, so it is shown at half its pixels: crisp on a high-density screen.
+    """
+    return w.Layout(width="100%", max_width=f"{round(width_in * DPI)}px")
+
 
 def sampling_explorer(model: RNNLM, vocab: Vocab, prompt: Sequence[str], n_tokens: int = 200,
                       sep: str = "") -> w.VBox:
@@ -48,7 +59,8 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
     modulus of the two; with n = 2 that is the largest, and "smallest |λ|" is disabled). The figure
     shows ||g W^l|| (log scale), the eigen-terms |c_i λ_i^l| ||q_i|| of
     :func:`~lecture_code.gradients.eigen_terms`, and ρ(W)^l ||g||. It is a PNG in an
-    ``ipywidgets.Image``, so saved widget state shows it without a kernel.
+    ``ipywidgets.Image``, so saved widget state shows it without a kernel, drawn at twice the pixels it is
+    shown at (:func:`_shown`).
     """
     import io
 
@@ -73,7 +85,7 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
     theta = w.FloatSlider(value=0.0, min=0.0, max=90.0, step=5.0, description="angle θ (degrees)", style=wide,
                           continuous_update=False)
     l_max = w.IntSlider(value=40, min=5, max=100, description="ℓ max", continuous_update=False)
-    image = w.Image(format="png")
+    image = w.Image(format="png", layout=_shown())
     caption = w.HTML()
 
     def matrix() -> np.ndarray:
@@ -91,7 +103,8 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
         ells = np.arange(L + 1)
         norms = gradient_norms_over_distance(W, g, L)
         lam, _, mags = eigen_terms(W, g, ells)
-        # 720 px at 100 dpi, the width of the book's figures; the layout is set here, whatever the rcParams say
+        # 7.2 in, the width of the book's figures, shown at 720 px (_shown) and drawn at 2x; set here, whatever
+        # the rcParams say
         fig = Figure(figsize=(7.2, 3.6), layout="tight")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -110,7 +123,7 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
         ax.grid(alpha=0.3, which="both")
         ax.legend(frameon=False, fontsize=10)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
+        fig.savefig(buf, format="png", dpi=2 * DPI)
         image.value = buf.getvalue()
         verdict = ("neither vanishes nor explodes" if abs(rho - 1) < 1e-9
                    else "vanishes" if rho < 1 else "explodes")
@@ -128,7 +141,8 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
     Sliders set the forget, input and output gates (constant over time) and c(0); a menu picks the candidate
     sequence c̃(1..T) (:func:`~lecture_code.lstm_experiments.candidate_pattern`) and a slider its amplitude. The
     figure shows c̃, c(t) and h(t); the caption says how fast c(0) is forgotten. It is a PNG in an
-    ``ipywidgets.Image``, so saved widget state shows it without a kernel.
+    ``ipywidgets.Image``, so saved widget state shows it without a kernel, drawn at twice the pixels it is
+    shown at (:func:`_shown`).
     """
     import io
 
@@ -149,13 +163,14 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
     f, i, o = slider(1.0, 0.0, 1.0, "forget f"), slider(0.0, 0.0, 1.0, "input i"), slider(1.0, 0.0, 1.0, "output o")
     c0, amplitude = slider(1.0, -2.0, 2.0, "c(0)"), slider(1.0, 0.0, 2.0, "amplitude of c̃")
     pattern = w.Dropdown(options=CANDIDATE_PATTERNS, value="pulses", description="candidate c̃", style=wide)
-    image, caption = w.Image(format="png"), w.HTML()
+    image, caption = w.Image(format="png", layout=_shown()), w.HTML()
 
     def show(*_: object) -> None:
         c_tilde = candidate_pattern(pattern.value, T, amplitude.value)
         c, h = cell_recurrence(f.value, i.value, o.value, c_tilde, c0.value)
         t = np.arange(T + 1)
-        # 720 px at 100 dpi, the width of the book's figures; the layout is set here, whatever the rcParams say
+        # 7.2 in, the width of the book's figures, shown at 720 px (_shown) and drawn at 2x; set here, whatever
+        # the rcParams say
         fig = Figure(figsize=(7.2, 3.4), layout="tight")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -166,7 +181,7 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=10, loc="best")
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
+        fig.savefig(buf, format="png", dpi=2 * DPI)
         image.value = buf.getvalue()
         if f.value == 1.0:
             memory = "f = 1: c(0) is never forgotten" + (" and nothing is written, so c(t) = c(0) exactly."

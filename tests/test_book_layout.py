@@ -1,5 +1,6 @@
-"""The built book's layout in headless Chromium at 1400 px: on every chapter, exercise and solution page,
-no display equation or figure overflows its column, and no page logs a console error. Uses the book in
+"""The built book's layout in headless Chromium at 1400 px and at phone width (400 px): on every chapter,
+exercise and solution page, no display equation or figure overflows its column (or is cut, or hides under
+its equation number), and no page logs a console error. Uses the book in
 ``_build/html`` (``BOOK_HTML_DIR``), like ``test_book_offline.py``; skips without a built book or Chromium,
 except under CI=true, where it fails.
 """
@@ -23,19 +24,26 @@ window.addEventListener('load', () => setTimeout(() => {
     const m = d.querySelector('mjx-container'); if (!m || !m.firstElementChild) return;
     const box = d.getBoundingClientRect(), inner = m.firstElementChild.getBoundingClientRect();
     const no = d.querySelector('.eqno'), nb = no ? no.getBoundingClientRect() : null;
-    const over = m.scrollWidth > m.clientWidth + 2 || inner.right > box.right + 2 ||
-                 (nb && nb.width > 0 && inner.right > nb.left + 2);
+    const under = nb && nb.width > 0 && inner.right > nb.left + 2 && inner.left < nb.right - 2 &&
+                  inner.top < nb.bottom - 2 && inner.bottom > nb.top + 2;
+    const over = m.scrollWidth > m.clientWidth + 2 || inner.right > box.right + 2 || under;
     eqs.push({label: no ? no.textContent.replace('#', '').trim() : '', over: over});
   });
   document.querySelectorAll('article img').forEach((i) => {
     const col = i.closest('section, article').getBoundingClientRect(), r = i.getBoundingClientRect();
     imgs.push({src: i.getAttribute('src'), over: r.right > col.right + 2 || r.width > col.width + 2});
   });
-  document.body.setAttribute('data-layout', JSON.stringify({eqs: eqs, imgs: imgs}));
+  const found = JSON.stringify({eqs: eqs, imgs: imgs, width: window.innerWidth});
+  if (window.parent !== window) window.parent.postMessage(found, '*');
+  else document.body.setAttribute('data-layout', found);
 }, 5000));
 </script>
 """
 CHAPTERS = sorted((HTML_DIR / "chapters").glob("0*.html"))
+# Headless Chromium's window is at least 500 px wide, so a narrower viewport is an iframe of that width.
+FRAME = """<!DOCTYPE html><html><body style="margin:0"><iframe src="{src}" width="{width}" height="2000"
+style="border:0"></iframe><script>window.addEventListener('message',
+(e) => document.body.setAttribute('data-layout', e.data));</script></body></html>"""
 PAGES = [*CHAPTERS, *(p for part in ("exercises", "solutions") for p in sorted((HTML_DIR / part).glob("0*.html")))]
 
 
@@ -45,21 +53,29 @@ def _layout(page: Path, width: int = 1400) -> dict:
         _unavailable("no Chromium: install it (Debian: apt-get install chromium) or set $CHROMIUM")
     probe = page.with_name(f"_layout_probe_{page.name}")
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    frame = page.with_name(f"_layout_frame_{page.name}")
+    frame.write_text(FRAME.format(src=probe.name, width=width), encoding="utf-8")
+    target, window = (frame, 520) if width < 500 else (probe, width)
     try:
-        proc = shot.render(probe, dump_dom=True, width=width, height=2000, budget_ms=20000, console=True)
+        proc = shot.render(target, dump_dom=True, width=window, height=2000, budget_ms=20000, console=True)
     finally:
         probe.unlink()
+        frame.unlink()
     found = re.search(r'data-layout="([^"]*)"', proc.stdout)
     assert found, f"the layout probe did not run on {page.name}"
-    return json.loads(html.unescape(found.group(1))) | {"console": shot.console_lines(proc.stderr)}
+    got = json.loads(html.unescape(found.group(1)))
+    assert got["width"] == width, f"{page.name} was laid out {got['width']} px wide, not {width}"
+    return got | {"console": shot.console_lines(proc.stderr)}
 
 
+@pytest.mark.parametrize("width", [1400, 400])
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_equations_and_figures_fit_the_column_and_the_console_is_clean(page: Path) -> None:
-    got = _layout(page)
+def test_equations_and_figures_fit_the_column_and_the_console_is_clean(page: Path, width: int) -> None:
+    got = _layout(page, width)
     if page in CHAPTERS:
         assert got["eqs"], f"{page.name}: no display equation was measured"
-    assert not [e["label"] for e in got["eqs"] if e["over"]], f"{page.name}: equations overflow at 1400 px"
+    over = [e["label"] or f"unnumbered #{k}" for k, e in enumerate(got["eqs"]) if e["over"]]
+    assert not over, f"{page.name}: equations overflow or are cut at {width} px: {over}"
     assert not [i["src"] for i in got["imgs"] if i["over"]], f"{page.name}: images overflow their column"
     errors = [line for line in got["console"] if re.search(r"Uncaught|SyntaxError|TypeError|ReferenceError", line)]
     assert not errors, f"{page.name}: console errors: {errors}"

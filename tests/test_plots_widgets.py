@@ -317,6 +317,18 @@ def test_widgets_draw_without_warnings_under_the_book_style(book):
         widgets.lstm_cell_explorer(T=10)
 
 
+@pytest.mark.parametrize("make", [widgets.eigen_explorer, widgets.lstm_cell_explorer])
+def test_a_widget_figure_is_drawn_at_twice_the_pixels_it_is_shown_at(make):
+    """Crisp on a high-density screen: the PNG has 2x the pixels of the 720-px (at most) box it fills."""
+    import io
+
+    from PIL import Image
+
+    image = next(c for c in make().children if isinstance(c, widgets.w.Image))
+    assert image.layout.width == "100%" and image.layout.max_width == "720px"
+    assert Image.open(io.BytesIO(image.value)).size[0] == 2 * 720
+
+
 # --- the figures of chapter 6 -----------------------------------------------------------------------------------
 
 
