@@ -1,8 +1,8 @@
 """The built book's layout in headless Chromium at 1400 px and at phone width (400 px): on every chapter,
-exercise and solution page, no display equation or figure overflows its column (or is cut, or hides under
-its equation number), and no page logs a console error. Uses the book in
-``_build/html`` (``BOOK_HTML_DIR``), like ``test_book_offline.py``; skips without a built book or Chromium,
-except under CI=true, where it fails.
+exercise and solution page, no display equation, inline formula or figure overflows its column (or is cut,
+or hides under its equation number), the page itself never scrolls sideways, and no page logs a console
+error. Uses the book in ``_build/html`` (``BOOK_HTML_DIR``), like ``test_book_offline.py``; skips without a
+built book or Chromium, except under CI=true, where it fails.
 """
 
 from __future__ import annotations
@@ -29,11 +29,21 @@ window.addEventListener('load', () => setTimeout(() => {
     const over = m.scrollWidth > m.clientWidth + 2 || inner.right > box.right + 2 || under;
     eqs.push({label: no ? no.textContent.replace('#', '').trim() : '', over: over});
   });
+  // inline math cannot wrap: one wider than its line is cut (the theme hides a span.math's overflow)
+  const inline = [];
+  document.querySelectorAll('span.math').forEach((s) => {
+    const m = s.querySelector('mjx-container'); if (!m) return;
+    const r = m.getBoundingClientRect(), box = s.closest('p, li, td, th, dd, dt, div').getBoundingClientRect();
+    if (r.right > s.getBoundingClientRect().right + 2 || r.right > box.right + 2) {
+      inline.push(s.textContent.slice(0, 60));
+    }
+  });
   document.querySelectorAll('article img').forEach((i) => {
     const col = i.closest('section, article').getBoundingClientRect(), r = i.getBoundingClientRect();
     imgs.push({src: i.getAttribute('src'), over: r.right > col.right + 2 || r.width > col.width + 2});
   });
-  const found = JSON.stringify({eqs: eqs, imgs: imgs, width: window.innerWidth});
+  const page = document.documentElement.scrollWidth;
+  const found = JSON.stringify({eqs: eqs, imgs: imgs, inline: inline, width: window.innerWidth, page: page});
   if (window.parent !== window) window.parent.postMessage(found, '*');
   else document.body.setAttribute('data-layout', found);
 }, 5000));
@@ -76,7 +86,9 @@ def test_equations_and_figures_fit_the_column_and_the_console_is_clean(page: Pat
         assert got["eqs"], f"{page.name}: no display equation was measured"
     over = [e["label"] or f"unnumbered #{k}" for k, e in enumerate(got["eqs"]) if e["over"]]
     assert not over, f"{page.name}: equations overflow or are cut at {width} px: {over}"
+    assert not got["inline"], f"{page.name}: inline math cut at {width} px: {got['inline']}"
     assert not [i["src"] for i in got["imgs"] if i["over"]], f"{page.name}: images overflow their column"
+    assert got["page"] <= width + 1, f"{page.name} scrolls sideways at {width} px: it is {got['page']} px wide"
     errors = [line for line in got["console"] if re.search(r"Uncaught|SyntaxError|TypeError|ReferenceError", line)]
     assert not errors, f"{page.name}: console errors: {errors}"
 
