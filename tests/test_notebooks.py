@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,29 @@ def test_no_progress_bars_on_the_pages(path: Path):
         for o in c["outputs"]:
             text = "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
             assert "it/s]" not in text, f"{path.name}: a stored output holds a progress bar"
+
+
+HIDDEN_INPUT = {"hide-input", "remove-input", "remove-cell"}
+
+
+def formatting_on_the_page(cells: list[dict]) -> list[int]:
+    """Indices of shown code cells that build a table by hand (Markdown table rows in an f-string or a
+    ``markdown_table`` call): bookkeeping a reader should not have to read. Such a cell goes behind a
+    toggle (``hide-input``), or its formatting into ``lecture_code``."""
+    return [i for i, c in enumerate(cells)
+            if not HIDDEN_INPUT & set(_tags(c)) and re.search(r"\|---|markdown_table\(", "".join(c["source"]))]
+
+
+def test_the_formatting_check_can_fail():
+    cell = {"cell_type": "code", "metadata": {}, "source": ['rows = ["| a | b |", "|---|---|"]']}
+    assert formatting_on_the_page([cell]) == [0]
+    assert formatting_on_the_page([cell | {"metadata": {"tags": ["hide-input"]}}]) == []
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_tables_are_not_built_in_shown_code(path: Path):
+    shown = formatting_on_the_page(_code_cells(path))
+    assert not shown, f"{path.name}: code cells {shown} (of the non-empty code cells) format a table in view"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
