@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
@@ -11,16 +12,43 @@ from .generate import generate
 from .models import RNNLM
 from .text import Vocab
 
-DPI = 100
-"""Pixels per inch the widgets' figures are shown at: a 7.2-inch figure is 720 px, the book's figure width."""
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
-def _shown(width_in: float = 7.2) -> w.Layout:
-    """The layout of a widget's figure: ``width_in`` inches at :data:`DPI`, or the column if that is narrower.
+def _figure_image() -> w.Image:
+    """The ``ipywidgets.Image`` a widget draws into: as wide as the book's figures (``plots.BOOK_WIDTH`` inches
+    at the book's dpi, 720 px), or the column if that is narrower."""
+    from .plots import BOOK_RC, BOOK_WIDTH
 
-    The PNG is drawn at ``2 * DPI``, so it is shown at half its pixels: crisp on a high-density screen.
-    """
-    return w.Layout(width="100%", max_width=f"{round(width_in * DPI)}px")
+    return w.Image(format="png", layout=w.Layout(width="100%",
+                                                 max_width=f"{round(BOOK_WIDTH * BOOK_RC['figure.dpi'])}px"))
+
+
+def _book_figure(height: float) -> tuple[Figure, Axes]:
+    """A figure of the book's width and ``height`` inches with one axes, laid out here whatever the rcParams
+    say; not made by pyplot, so nothing is left open."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .plots import BOOK_WIDTH
+
+    fig = Figure(figsize=(BOOK_WIDTH, height), layout="tight")
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _png(fig: Figure) -> bytes:
+    """``fig`` as PNG at twice the book's dpi: shown at half its pixels by :func:`_figure_image`, it is crisp on
+    a high-density screen."""
+    import io
+
+    from .plots import BOOK_RC
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=2 * BOOK_RC["figure.dpi"])
+    return buf.getvalue()
 
 
 def sampling_explorer(model: RNNLM, vocab: Vocab, prompt: Sequence[str], n_tokens: int = 200,
@@ -60,13 +88,9 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
     shows ||g W^l|| (log scale), the eigen-terms |c_i λ_i^l| ||q_i|| of
     :func:`~lecture_code.gradients.eigen_terms`, and ρ(W)^l ||g||. It is a PNG in an
     ``ipywidgets.Image``, so saved widget state shows it without a kernel, drawn at twice the pixels it is
-    shown at (:func:`_shown`).
+    shown at (:func:`_png`).
     """
-    import io
-
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     from .gradients import eigen_terms, gradient_norms_over_distance
 
@@ -85,7 +109,7 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
     theta = w.FloatSlider(value=0.0, min=0.0, max=90.0, step=5.0, description="angle θ (degrees)", style=wide,
                           continuous_update=False)
     l_max = w.IntSlider(value=40, min=5, max=100, description="ℓ max", continuous_update=False)
-    image = w.Image(format="png", layout=_shown())
+    image = _figure_image()
     caption = w.HTML()
 
     def matrix() -> np.ndarray:
@@ -103,11 +127,7 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
         ells = np.arange(L + 1)
         norms = gradient_norms_over_distance(W, g, L)
         lam, _, mags = eigen_terms(W, g, ells)
-        # 7.2 in, the width of the book's figures, shown at 720 px (_shown) and drawn at 2x; set here, whatever
-        # the rcParams say
-        fig = Figure(figsize=(7.2, 3.6), layout="tight")
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
+        fig, ax = _book_figure(3.6)
         for i in range(n):
             z = lam[i]
             name = f"{z.real:.2f}" if abs(z.imag) < 1e-9 else f"{z.real:.2f}{z.imag:+.2f}i"
@@ -122,9 +142,7 @@ def eigen_explorer(n: int = 2, seed: int = 0) -> w.VBox:
         ax.set_ylim(max(hi * 1e-10, min(norms.min(), mags.min(), rho**L) / 3), hi)
         ax.grid(alpha=0.3, which="both")
         ax.legend(frameon=False, fontsize=10)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=2 * DPI)
-        image.value = buf.getvalue()
+        image.value = _png(fig)
         verdict = ("neither vanishes nor explodes" if abs(rho - 1) < 1e-9
                    else "vanishes" if rho < 1 else "explodes")
         caption.value = f"spectral radius ρ(W) = {rho:.3f}: the gradient {verdict} as ℓ grows."
@@ -142,13 +160,9 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
     sequence c̃(1..T) (:func:`~lecture_code.lstm_experiments.candidate_pattern`) and a slider its amplitude. The
     figure shows c̃, c(t) and h(t); the caption says how fast c(0) is forgotten. It is a PNG in an
     ``ipywidgets.Image``, so saved widget state shows it without a kernel, drawn at twice the pixels it is
-    shown at (:func:`_shown`).
+    shown at (:func:`_png`).
     """
-    import io
-
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     from .lstm_experiments import CANDIDATE_PATTERNS, candidate_pattern, cell_recurrence
 
@@ -163,26 +177,20 @@ def lstm_cell_explorer(T: int = 40) -> w.VBox:
     f, i, o = slider(1.0, 0.0, 1.0, "forget f"), slider(0.0, 0.0, 1.0, "input i"), slider(1.0, 0.0, 1.0, "output o")
     c0, amplitude = slider(1.0, -2.0, 2.0, "c(0)"), slider(1.0, 0.0, 2.0, "amplitude of c̃")
     pattern = w.Dropdown(options=CANDIDATE_PATTERNS, value="pulses", description="candidate c̃", style=wide)
-    image, caption = w.Image(format="png", layout=_shown()), w.HTML()
+    image, caption = _figure_image(), w.HTML()
 
     def show(*_: object) -> None:
         c_tilde = candidate_pattern(pattern.value, T, amplitude.value)
         c, h = cell_recurrence(f.value, i.value, o.value, c_tilde, c0.value)
         t = np.arange(T + 1)
-        # 7.2 in, the width of the book's figures, shown at 720 px (_shown) and drawn at 2x; set here, whatever
-        # the rcParams say
-        fig = Figure(figsize=(7.2, 3.4), layout="tight")
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
+        fig, ax = _book_figure(3.4)
         ax.step(t[1:], c_tilde, where="mid", color="gray", lw=1, alpha=0.7, label="candidate c̃(t)")
         ax.plot(t, np.r_[c0.value, c], "o-", ms=3, color="C0", label="cell c(t)")
         ax.plot(t[1:], h, "s-", ms=3, color="C1", label="hidden h(t) = o tanh(c(t))")
         ax.set_xlabel("step t")
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=10, loc="best")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=2 * DPI)
-        image.value = buf.getvalue()
+        image.value = _png(fig)
         if f.value == 1.0:
             memory = "f = 1: c(0) is never forgotten" + (" and nothing is written, so c(t) = c(0) exactly."
                                                            if i.value == 0 else "; what is written adds up.")
