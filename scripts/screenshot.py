@@ -5,6 +5,7 @@ Usage::
 
     python scripts/screenshot.py _build/html/chapters/01_x.html /tmp/ch1.png
     python scripts/screenshot.py _build/html/chapters/01_x.html /tmp/ch1.png --width 1400 --height 3000
+    python scripts/screenshot.py _build/html/chapters/01_x.html /tmp/ch1.png --width 400   # a phone
     python scripts/screenshot.py _build/html/chapters/01_x.html --dump-dom > /tmp/ch1.html
     python scripts/screenshot.py _build/html/chapters/01_x.html --dump-dom --console   # + JS console on stderr
 
@@ -33,6 +34,12 @@ import tempfile
 from pathlib import Path
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+MIN_WINDOW = 500
+"""Headless Chromium's narrowest window, in px: a narrower page is laid out in an iframe of that width."""
+
+FRAME = """<!DOCTYPE html><html><body style="margin:0"><iframe src="{src}" width="{width}" height="{height}"
+style="border:0"></iframe></body></html>"""
 
 
 def find_chromium() -> str | None:
@@ -78,8 +85,15 @@ def render(
     exe = chromium or find_chromium()
     if exe is None:
         raise FileNotFoundError("no chromium/chrome executable found (set $CHROMIUM)")
-    url = to_url(target)
+    url, window = to_url(target), width
+    if width < MIN_WINDOW and dump_dom:
+        raise ValueError(f"width {width}: Chromium's window is at least {MIN_WINDOW} px, and --dump-dom would dump "
+                         "a wrapper page; lay the page out in an iframe (see tests/test_book_layout.py)")
     with tempfile.TemporaryDirectory(prefix="book-chromium-") as profile:
+        if width < MIN_WINDOW:  # a real `width`-px viewport (media queries apply), at the left of the shot
+            frame = Path(profile) / "frame.html"
+            frame.write_text(FRAME.format(src=url, width=width, height=height), encoding="utf-8")
+            url, window = frame.as_uri(), MIN_WINDOW
         cmd = [
             exe,
             "--headless",
@@ -96,7 +110,7 @@ def render(
             "--hide-scrollbars",
             "--mute-audio",
             f"--user-data-dir={profile}",
-            f"--window-size={width},{height}",
+            f"--window-size={window},{height}",
             f"--virtual-time-budget={budget_ms}",
         ]
         if not allow_network:
@@ -163,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             chromium=args.chromium,
             timeout=args.timeout,
         )
-    except (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired) as exc:
+    except (FileNotFoundError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.console:

@@ -50,7 +50,8 @@ window.addEventListener('load', () => setTimeout(() => {
 </script>
 """
 CHAPTERS = sorted((HTML_DIR / "chapters").glob("0*.html"))
-# Headless Chromium's window is at least 500 px wide, so a narrower viewport is an iframe of that width.
+# Headless Chromium's window is at least screenshot.MIN_WINDOW px wide, so a narrower viewport is an iframe of that
+# width; the page posts what it measured to this wrapper, whose DOM --dump-dom returns.
 FRAME = """<!DOCTYPE html><html><body style="margin:0"><iframe src="{src}" width="{width}" height="2000"
 style="border:0"></iframe><script>window.addEventListener('message',
 (e) => document.body.setAttribute('data-layout', e.data));</script></body></html>"""
@@ -65,7 +66,7 @@ def _layout(page: Path, width: int = 1400) -> dict:
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
     frame = page.with_name(f"_layout_frame_{page.name}")
     frame.write_text(FRAME.format(src=probe.name, width=width), encoding="utf-8")
-    target, window = (frame, 520) if width < 500 else (probe, width)
+    target, window = (frame, shot.MIN_WINDOW) if width < shot.MIN_WINDOW else (probe, width)
     try:
         proc = shot.render(target, dump_dom=True, width=window, height=2000, budget_ms=20000, console=True)
     finally:

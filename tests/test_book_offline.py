@@ -182,6 +182,22 @@ def test_widgets_render_from_saved_state_offline(screenshot) -> None:
     assert "widget-subarea" in dom, f"the widget manager did not render the saved views in {page}"
 
 
+def test_a_screenshot_narrower_than_chromium_s_window_lays_the_page_out_at_that_width(screenshot, tmp_path) -> None:
+    """--width 400 is a real 400-px viewport (a frame in Chromium's 500-px window): a phone's media query applies."""
+    from PIL import Image
+
+    page = tmp_path / "page.html"
+    page.write_text("<style>body { background: rgb(0, 0, 255); } @media (max-width: 450px) "
+                    "{ body { background: rgb(255, 0, 0); } }</style><body>x</body>", encoding="utf-8")
+    png = tmp_path / "shot.png"
+    screenshot.render(page, png, width=400, height=300, budget_ms=2000)
+    image = Image.open(png).convert("RGB")
+    assert image.getpixel((200, 150)) == (255, 0, 0), "the page was not laid out 400 px wide"
+    assert image.getpixel((450, 150)) != (255, 0, 0), "the frame is wider than 400 px"
+    with pytest.raises(ValueError, match="iframe"):
+        screenshot.render(page, dump_dom=True, width=400)
+
+
 def test_search_finds_no_worked_answers_and_solution_pages_say_solutions() -> None:
     text = (HTML_DIR / "searchindex.js").read_text(encoding="utf-8")
     index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
